@@ -1,0 +1,86 @@
+import Glibc
+
+/// The job's environment file could not be used. Nothing was changed in it.
+public enum OutputError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Neither `$GITLAB_ENV` nor `--env-file`.
+    case noEnvFile
+    case unwritable(FileError)
+    case notRegularFile(path: String)
+    /// Fewer bytes than needed were written; they were taken back.
+    case shortWrite(path: String, written: Int, expected: Int)
+    /// A value would break the file's one-line-per-variable format.
+    case unsafeValue(key: String)
+
+    public var description: String {
+        switch self {
+        case .noEnvFile:
+            return "no job environment file: $GITLAB_ENV is not set. GitLab Runner 16.4 or newer sets it for every job; with an older runner, or outside a job, pass --env-file PATH"
+        case let .unwritable(error):
+            return "\(error.description); nothing was written to the job environment file"
+        case let .notRegularFile(path):
+            return "the job environment file \(path) is not a regular file; nothing was written"
+        case let .shortWrite(path, written, expected):
+            return "only \(written) of \(expected) bytes could be written to \(path) (disk full?); the partial write was taken back"
+        case let .unsafeValue(key):
+            return "the value for \(key) contains a line break or NUL and cannot be written as KEY=VALUE; nothing was written"
+        }
+    }
+}
+
+/// Renders and writes the job environment file, whose lines the runner reads with
+/// `while read -r line; do export "$line"; done`: each line is `KEY=VALUE`, taken literally.
+public enum EnvFile {
+    /// Renders `KEY=VALUE` lines, refusing values that would spill onto another line.
+    public static func render(_ entries: [(String, String)]) throws(OutputError) -> String {
+        var text = ""
+        for (key, value) in entries {
+            if value.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0 }) { throw .unsafeValue(key: key) }
+            text += "\(key)=\(value)\n"
+        }
+        return text
+    }
+
+    /// Appends `text` to the file at `path` in place, with one `write` on an `O_APPEND`
+    /// descriptor. If the file does not end with a newline, a newline goes first. On a short
+    /// or failed write the file is truncated back to its old length, so it is byte-for-byte
+    /// as before.
+    public static func append(_ text: String, to path: String) throws(OutputError) {
+        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0o600)
+        guard descriptor >= 0 else { throw .unwritable(FileError(path: path, operation: "open for appending")) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw .unwritable(FileError(path: path, operation: "stat")) }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { throw .notRegularFile(path: path) }
+        let originalSize = status.st_size
+        var bytes = Array(text.utf8)
+        if originalSize > 0 && !endsWithNewline(path: path, size: originalSize) {
+            bytes.insert(0x0A, at: 0)
+        }
+        let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        if written == bytes.count { return }
+        let failure = errno
+        // Take back whatever part of the write landed.
+        _ = ftruncate(descriptor, originalSize)
+        if written < 0 { throw .unwritable(FileError(path: path, operation: "write to", code: failure)) }
+        throw .shortWrite(path: path, written: written, expected: bytes.count)
+    }
+
+    private static func endsWithNewline(path: String, size: off_t) -> Bool {
+        let reader = open(path, O_RDONLY | O_CLOEXEC)
+        guard reader >= 0 else { return true }
+        defer { close(reader) }
+        var last: UInt8 = 0
+        return pread(reader, &last, 1, size - 1) == 1 ? last == 0x0A : true
+    }
+
+    /// Reads `KEY=VALUE` lines (later lines win), as the runner would export them.
+    public static func entries(at path: String) -> [String: String] {
+        guard let text = try? FileSystem.readText(path, limit: 16 << 20) else { return [:] }
+        var result: [String: String] = [:]
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            result[String(line[..<equals])] = String(line[line.index(after: equals)...])
+        }
+        return result
+    }
+}

@@ -1,0 +1,222 @@
+/// Temporary credentials returned by STS.
+public struct AWSCredentials: Equatable, Sendable {
+    public let accessKeyID: String
+    public let secretAccessKey: String
+    public let sessionToken: String
+    /// Seconds since 1970.
+    public let expiration: Int64
+    /// `AssumedRoleUser/Arn`: `arn:aws:sts::<account>:assumed-role/<role>/<session>`.
+    public let assumedRoleARN: String?
+
+    public init(
+        accessKeyID: String, secretAccessKey: String, sessionToken: String, expiration: Int64,
+        assumedRoleARN: String?
+    ) {
+        self.accessKeyID = accessKeyID
+        self.secretAccessKey = secretAccessKey
+        self.sessionToken = sessionToken
+        self.expiration = expiration
+        self.assumedRoleARN = assumedRoleARN
+    }
+}
+
+/// STS refused the request, answered something unusable, or could not be reached.
+public enum STSError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// An `ErrorResponse` from STS.
+    case service(status: Int, code: String, message: String, requestID: String?)
+    /// An answer that is not STS's XML (HTML error page, truncated or malformed XML).
+    case unexpectedAnswer(status: Int, reason: String)
+    /// The request never got an answer.
+    case transport(TransportError)
+
+    public var description: String {
+        switch self {
+        case let .service(status, code, message, requestID):
+            var text = "STS refused AssumeRoleWithWebIdentity: \(code): \(message) (HTTP \(status)"
+            if let requestID { text += ", request ID \(requestID)" }
+            text += ")"
+            if let hint = STSError.hint(for: code) { text += ". \(hint)" }
+            return text
+        case let .unexpectedAnswer(status, reason):
+            return "STS answered HTTP \(status) with something that is not an STS response (\(reason))"
+        case let .transport(error):
+            return "cannot reach STS: \(error)"
+        }
+    }
+
+    /// What a runner administrator should check for common refusals.
+    static func hint(for code: String) -> String? {
+        switch code {
+        case "AccessDenied":
+            return "Check the role's trust policy (`gitlab-oidc-aws trust-policy` prints what it needs) and that the IAM OIDC provider for the issuer exists"
+        case "InvalidIdentityToken":
+            return "AWS could not validate the token: check the IAM OIDC provider's URL and audience, and that AWS can reach the issuer's keys"
+        case "ExpiredTokenException":
+            return "The job's ID token expired; retry the job"
+        case "MalformedPolicyDocument", "PackedPolicyTooLarge":
+            return "Fix the rule's `session_policy` or `policy_arns`"
+        case "ValidationError":
+            return "Check the rule's role ARN, duration (at most the role's maximum session duration) and session name"
+        default:
+            return nil
+        }
+    }
+
+    /// Whether another attempt can help.
+    public var retryDecision: RetryDecision {
+        switch self {
+        case let .service(status, code, _, _):
+            if status >= 500 { return .retry }
+            switch code {
+            case "Throttling", "ThrottlingException", "RequestLimitExceeded", "IDPCommunicationError",
+                "InvalidIdentityToken", "ServiceUnavailable", "InternalFailure", "RequestTimeout":
+                return .retry
+            default:
+                return .stop
+            }
+        case let .unexpectedAnswer(status, _):
+            return status >= 500 || status == 200 ? .retry : .stop
+        case let .transport(error):
+            return error.isTransient ? .retry : .stop
+        }
+    }
+}
+
+/// The STS `AssumeRoleWithWebIdentity` call: request building, answer parsing, transport.
+public enum STS {
+    /// The endpoint for `region`: `https://sts.<region>.amazonaws.com/`, `.amazonaws.com.cn` in
+    /// China, `sts-fips.` when FIPS is asked for; `override` wins when set.
+    public static func endpoint(region: String, fips: Bool, override: String?) -> String {
+        if let override, !override.isEmpty { return override }
+        let suffix = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
+        return "https://\(fips ? "sts-fips" : "sts").\(region).\(suffix)/"
+    }
+
+    /// The parameters of one AssumeRoleWithWebIdentity call.
+    public struct Request: Equatable, Sendable {
+        public var roleARN: String
+        public var sessionName: String
+        public var token: String
+        public var duration: Int?
+        public var policy: String?
+        public var policyARNs: [String]
+
+        public init(
+            roleARN: String, sessionName: String, token: String, duration: Int? = nil, policy: String? = nil,
+            policyARNs: [String] = []
+        ) {
+            self.roleARN = roleARN
+            self.sessionName = sessionName
+            self.token = token
+            self.duration = duration
+            self.policy = policy
+            self.policyARNs = policyARNs
+        }
+
+        /// The form-encoded body.
+        public var formBody: String {
+            var fields: [(String, String)] = [
+                ("Action", "AssumeRoleWithWebIdentity"), ("Version", "2011-06-15"), ("RoleArn", roleARN),
+                ("RoleSessionName", sessionName), ("WebIdentityToken", token),
+            ]
+            if let duration { fields.append(("DurationSeconds", String(duration))) }
+            if let policy { fields.append(("Policy", policy)) }
+            for (index, arn) in policyARNs.enumerated() { fields.append(("PolicyArns.member.\(index + 1).arn", arn)) }
+            return fields.map { "\(percentEncode($0.0))=\(percentEncode($0.1))" }.joined(separator: "&")
+        }
+    }
+
+    /// Percent-encodes everything but RFC 3986's unreserved characters.
+    public static func percentEncode(_ text: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var output: [UInt8] = []
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                output.append(byte)
+            default:
+                output += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Reads an STS answer: credentials on success, `STSError` otherwise.
+    public static func parseAnswer(status: Int, body: [UInt8]) throws(STSError) -> AWSCredentials {
+        let root: XMLElement
+        do {
+            root = try XMLElement.parse(body)
+        } catch {
+            let looksLikeHTML = String(decoding: body.prefix(512), as: UTF8.self).lowercased().contains("<html")
+            throw .unexpectedAnswer(
+                status: status, reason: looksLikeHTML ? "an HTML page" : body.isEmpty ? "an empty body" : "malformed XML: \(error)")
+        }
+        if root.localName == "ErrorResponse" || root.localName == "Error" {
+            let error = root.localName == "Error" ? root : root.child("Error")
+            let code = error?.child("Code")?.text ?? "UnknownError"
+            let message = error?.child("Message")?.text ?? ""
+            let requestID = root.child("RequestId")?.text ?? root.descendant("ResponseMetadata", "RequestId")?.text
+            throw .service(status: status, code: code, message: message, requestID: requestID)
+        }
+        guard (200..<300).contains(status) else {
+            throw .unexpectedAnswer(status: status, reason: "an XML document that is not an STS error: <\(root.localName)>")
+        }
+        guard root.localName == "AssumeRoleWithWebIdentityResponse",
+            let result = root.child("AssumeRoleWithWebIdentityResult"),
+            let credentials = result.child("Credentials")
+        else {
+            throw .unexpectedAnswer(status: status, reason: "no AssumeRoleWithWebIdentityResult/Credentials in <\(root.localName)>")
+        }
+        func field(_ name: String) throws(STSError) -> String {
+            guard let value = credentials.child(name)?.text.trimmingSpaces, !value.isEmpty else {
+                throw .unexpectedAnswer(status: status, reason: "Credentials/\(name) is missing")
+            }
+            guard !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+                throw .unexpectedAnswer(status: status, reason: "Credentials/\(name) contains control characters")
+            }
+            return value
+        }
+        let expirationText = try field("Expiration")
+        guard let expiration = Timestamp.parse(expirationText) else {
+            throw .unexpectedAnswer(status: status, reason: "Credentials/Expiration \"\(expirationText)\" is not a timestamp")
+        }
+        return AWSCredentials(
+            accessKeyID: try field("AccessKeyId"), secretAccessKey: try field("SecretAccessKey"),
+            sessionToken: try field("SessionToken"), expiration: expiration,
+            assumedRoleARN: result.descendant("AssumedRoleUser", "Arn")?.text.trimmingSpaces)
+    }
+
+    /// Calls AssumeRoleWithWebIdentity at `endpoint` with retries.
+    public static func assumeRole(
+        _ request: Request, endpoint: String, client: HTTPClient, retrier: Retrier
+    ) throws(STSError) -> AWSCredentials {
+        let httpRequest = HTTPRequest(
+            url: endpoint, method: .post,
+            headers: ["Content-Type: application/x-www-form-urlencoded; charset=utf-8", "Accept: text/xml"],
+            body: Array(request.formBody.utf8))
+        return try retrier.run(
+            "STS AssumeRoleWithWebIdentity",
+            operation: { (timeout: Double) throws(STSError) -> AWSCredentials in
+                let response: HTTPResponse
+                do throws(TransportError) {
+                    response = try client.perform(httpRequest, timeout: timeout)
+                } catch {
+                    throw .transport(error)
+                }
+                return try parseAnswer(status: response.status, body: response.body)
+            },
+            classify: { $0.retryDecision })
+    }
+}
+
+extension String {
+    /// The text without leading and trailing spaces, tabs and line breaks.
+    var trimmingSpaces: String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let first = firstIndex(where: { !isSpace($0) }) else { return "" }
+        let last = lastIndex(where: { !isSpace($0) })!
+        return String(self[first...last])
+    }
+}

@@ -1,0 +1,104 @@
+import Glibc
+
+/// A failed file operation, with the path and the system's reason.
+public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let path: String
+    public let operation: String
+    public let code: Int32
+
+    public init(path: String, operation: String, code: Int32 = errno) {
+        self.path = path
+        self.operation = operation
+        self.code = code
+    }
+
+    /// The system's text for the error number, e.g. "No such file or directory".
+    public var reason: String { String(cString: strerror(code)) }
+
+    public var description: String { "cannot \(operation) \(path): \(reason)" }
+}
+
+/// Small, explicit wrappers over the C library's file calls.
+public enum FileSystem {
+    /// Reads a whole file. Refuses files larger than `limit` bytes.
+    public static func read(_ path: String, limit: Int = 64 << 20) throws(FileError) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw FileError(path: path, operation: "open") }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw FileError(path: path, operation: "stat") }
+        if (status.st_mode & S_IFMT) == S_IFDIR { throw FileError(path: path, operation: "read", code: EISDIR) }
+        var result: [UInt8] = []
+        result.reserveCapacity(Int(max(status.st_size, 0)))
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw FileError(path: path, operation: "read")
+            }
+            if count == 0 { break }
+            result.append(contentsOf: chunk[0..<count])
+            if result.count > limit { throw FileError(path: path, operation: "read", code: EFBIG) }
+        }
+        return result
+    }
+
+    /// Reads a whole file as UTF-8 text (invalid bytes become U+FFFD).
+    public static func readText(_ path: String, limit: Int = 64 << 20) throws(FileError) -> String {
+        String(decoding: try read(path, limit: limit), as: UTF8.self)
+    }
+
+    /// Writes `bytes` to `path` atomically: a temporary file in the same folder, `fsync`, then
+    /// `rename`. Readers see the old file or the new one, never a mix. The file gets `mode`.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws(FileError) {
+        let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard descriptor >= 0 else { throw FileError(path: temporary, operation: "create") }
+        var failure: FileError?
+        if fchmod(descriptor, mode) != 0 { failure = FileError(path: temporary, operation: "chmod") }
+        if failure == nil, let error = writeAll(descriptor, bytes, path: temporary) { failure = error }
+        if failure == nil, fsync(descriptor) != 0 { failure = FileError(path: temporary, operation: "sync") }
+        close(descriptor)
+        if failure == nil, rename(temporary, path) != 0 { failure = FileError(path: path, operation: "replace") }
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+    }
+
+    /// Writes every byte or returns the error; retries on `EINTR` and short writes.
+    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8], path: String) -> FileError? {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return FileError(path: path, operation: "write")
+            }
+            offset += written
+        }
+        return nil
+    }
+
+    /// Creates `path` and its missing parents with `mode`.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws(FileError) {
+        var built = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            built += "/" + part
+            if mkdir(built, mode) != 0 && errno != EEXIST { throw FileError(path: built, operation: "create directory") }
+        }
+    }
+
+    /// Whether `path` names an existing regular file that this process can read.
+    public static func isReadableFile(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG && access(path, R_OK) == 0
+    }
+
+    /// The value of an environment variable; nil when unset.
+    public static func environment(_ name: String) -> String? {
+        guard let value = getenv(name) else { return nil }
+        return String(cString: value)
+    }
+}

@@ -1,0 +1,48 @@
+/// A token whose signature and claims were checked.
+public struct VerifiedToken: Sendable {
+    public let raw: String
+    public let claims: Claims
+}
+
+/// Verifies an ID token the way `hook` and `explain --token-file` both need: structure and
+/// algorithm, then `iss`/`aud`/`exp`/`nbf`, then the RSA signature with the issuer's key
+/// (refetching the key set once when the `kid` is unknown, for key rotation).
+public struct TokenVerifier {
+    public let policy: ClaimPolicy
+    public let keys: KeySetSource
+    public let clock: Clock
+
+    public init(policy: ClaimPolicy, keys: KeySetSource, clock: Clock) {
+        self.policy = policy
+        self.keys = keys
+        self.clock = clock
+    }
+
+    /// Throws `TokenError` or `KeySetError`.
+    public func verify(_ token: String) throws -> VerifiedToken {
+        let jwt = try JWT(token)
+        try policy.check(jwt.claims, now: clock.now())
+        var keySet = try keys.keySet(refresh: false)
+        if keySet.key(for: jwt.keyID) == nil {
+            keySet = try keys.keySet(refresh: true)
+        }
+        guard let key = keySet.key(for: jwt.keyID) else {
+            if let keyID = jwt.keyID { throw TokenError.unknownKeyID(keyID, keySetURL: keys.keySetURL) }
+            throw TokenError.missingKeyID(keySetURL: keys.keySetURL)
+        }
+        if let algorithm = key.algorithm, algorithm != jwt.algorithm.rawValue {
+            throw TokenError.unusableKey(
+                keyID: key.keyID ?? "?", reason: "it is for \(algorithm) but the token uses \(jwt.algorithm.rawValue)")
+        }
+        let publicKey: RSAPublicKey
+        do {
+            publicKey = try RSAPublicKey(modulus: key.modulus, exponent: key.exponent)
+        } catch {
+            throw TokenError.unusableKey(keyID: key.keyID ?? "?", reason: error.description)
+        }
+        guard publicKey.verify(signature: jwt.signature, message: jwt.signingInput, algorithm: jwt.algorithm) else {
+            throw TokenError.badSignature
+        }
+        return VerifiedToken(raw: token, claims: jwt.claims)
+    }
+}

@@ -1,0 +1,223 @@
+import CCurl
+
+/// One HTTP request. Bodies are small (an STS form, nothing for key-set GETs).
+public struct HTTPRequest: Sendable {
+    public enum Method: String, Sendable {
+        case get = "GET"
+        case post = "POST"
+    }
+
+    public var url: String
+    public var method: Method
+    public var headers: [String]
+    public var body: [UInt8]
+
+    public init(url: String, method: Method = .get, headers: [String] = [], body: [UInt8] = []) {
+        self.url = url
+        self.method = method
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// A complete HTTP response.
+public struct HTTPResponse: Sendable {
+    public let status: Int
+    public let body: [UInt8]
+
+    public init(status: Int, body: [UInt8]) {
+        self.status = status
+        self.body = body
+    }
+}
+
+/// Connection settings shared by every call of one hook run.
+public struct TransportSettings: Sendable {
+    /// Seconds to establish the connection (TCP and TLS).
+    public var connectTimeout: Double
+    /// Extra trusted CAs (PEM), in addition to the system store.
+    public var caFile: String?
+    /// Answers longer than this are refused.
+    public var maximumResponseBytes: Int
+
+    public init(connectTimeout: Double = 5, caFile: String? = nil, maximumResponseBytes: Int = 1 << 20) {
+        self.connectTimeout = connectTimeout
+        self.caFile = caFile
+        self.maximumResponseBytes = maximumResponseBytes
+    }
+}
+
+/// A network failure: nothing usable came back from the server.
+public struct TransportError: Error, Equatable, Sendable, CustomStringConvertible {
+    public enum Kind: Equatable, Sendable {
+        /// Could not resolve, connect or complete TLS.
+        case connect
+        /// The attempt ran out of time.
+        case timeout
+        /// The connection broke or the answer was cut short.
+        case broken
+        /// The answer was larger than the limit.
+        case tooLarge(limit: Int)
+        /// TLS verification failed (certificate, host name, CA).
+        case tls
+        /// Anything else libcurl reports.
+        case other
+    }
+
+    public let kind: Kind
+    public let url: String
+    /// libcurl's explanation (`curl_easy_strerror` plus its error buffer).
+    public let detail: String
+
+    public init(kind: Kind, url: String, detail: String) {
+        self.kind = kind
+        self.url = url
+        self.detail = detail
+    }
+
+    /// Whether trying again may help.
+    public var isTransient: Bool {
+        switch kind {
+        case .connect, .timeout, .broken, .other: return true
+        case .tooLarge, .tls: return false
+        }
+    }
+
+    public var description: String {
+        switch kind {
+        case let .tooLarge(limit):
+            return "the answer from \(url) is larger than \(limit / 1024) KiB; refused"
+        case .tls:
+            return "TLS verification failed for \(url): \(detail); if the server uses a private CA, give its PEM bundle as `ca_file`"
+        case .timeout:
+            return "no answer from \(url) in time: \(detail)"
+        default:
+            return "\(url): \(detail)"
+        }
+    }
+}
+
+/// Performs HTTP requests with libcurl. One easy handle is kept for the whole run so that
+/// connections are reused between attempts.
+public final class HTTPClient {
+    private let handle: UnsafeMutableRawPointer
+    private let settings: TransportSettings
+
+    /// `curl_global_init` must run once per process, before any handle exists.
+    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+    public init(settings: TransportSettings) throws(TransportError) {
+        guard HTTPClient.globalInit == CURLE_OK, let handle = curl_easy_init() else {
+            throw TransportError(kind: .other, url: "", detail: "libcurl could not be initialised")
+        }
+        self.handle = handle
+        self.settings = settings
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    /// Sends `request` and waits at most `timeout` seconds for the whole answer.
+    public func perform(_ request: HTTPRequest, timeout: Double) throws(TransportError) -> HTTPResponse {
+        curl_easy_reset(handle)
+        let sink = ResponseSink(limit: settings.maximumResponseBytes)
+        let sinkPointer = Unmanaged.passRetained(sink)
+        defer { sinkPointer.release() }
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+
+        let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errorPointer in
+            var setup = CURLE_OK
+            func set(_ result: CURLcode) { if setup == CURLE_OK { setup = result } }
+            set(goa_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorPointer.baseAddress))
+            set(goa_curl_setopt_string(handle, CURLOPT_URL, request.url))
+            set(goa_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"))
+            set(goa_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+            set(goa_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0))
+            set(goa_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(settings.connectTimeout)))
+            set(goa_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, milliseconds(timeout)))
+            set(goa_curl_setopt_long(handle, CURLOPT_MAXFILESIZE_LARGE, settings.maximumResponseBytes))
+            set(goa_curl_setopt_string(handle, CURLOPT_USERAGENT, "gitlab-oidc-aws/\(gitlabOIDCAWSVersion)"))
+            if let caFile = settings.caFile {
+                // CAINFO alone would replace the system store; CAPATH keeps it trusted too.
+                set(goa_curl_setopt_string(handle, CURLOPT_CAINFO, caFile))
+                set(goa_curl_setopt_string(handle, CURLOPT_CAPATH, "/etc/ssl/certs"))
+            }
+            for header in request.headers + ["Expect:"] {
+                headerList = curl_slist_append(headerList, header)
+            }
+            set(goa_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
+            if request.method == .post {
+                set(goa_curl_setopt_long(handle, CURLOPT_POST, 1))
+                set(goa_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, request.body.count))
+                set(
+                    (request.body + [0]).withUnsafeBufferPointer { body in
+                        body.withMemoryRebound(to: CChar.self) {
+                            goa_curl_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress!)
+                        }
+                    })
+            }
+            set(goa_curl_setopt_write_function(handle, curlWriteCallback))
+            set(goa_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, sinkPointer.toOpaque()))
+            guard setup == CURLE_OK else { return setup }
+            return curl_easy_perform(handle)
+        }
+
+        if sink.overflowed {
+            throw TransportError(kind: .tooLarge(limit: settings.maximumResponseBytes), url: request.url, detail: "")
+        }
+        guard code == CURLE_OK else {
+            let detail = String(cString: curl_easy_strerror(code))
+            let extra = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw TransportError(
+                kind: HTTPClient.kind(of: code, limit: settings.maximumResponseBytes), url: request.url,
+                detail: extra.isEmpty || extra == detail ? detail : "\(detail) (\(extra))")
+        }
+        var status = 0
+        _ = goa_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, body: sink.bytes)
+    }
+
+    private func milliseconds(_ seconds: Double) -> Int { max(1, Int((seconds * 1000).rounded(.up))) }
+
+    private static func kind(of code: CURLcode, limit: Int) -> TransportError.Kind {
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT: return .connect
+        case CURLE_OPERATION_TIMEDOUT: return .timeout
+        case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING, CURLE_HTTP2,
+            CURLE_HTTP2_STREAM:
+            return .broken
+        case CURLE_FILESIZE_EXCEEDED: return .tooLarge(limit: limit)
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM,
+            CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+            return .tls
+        case CURLE_SSL_CONNECT_ERROR: return .connect
+        default: return .other
+        }
+    }
+}
+
+/// Collects the response body, refusing to grow past `limit`.
+private final class ResponseSink {
+    let limit: Int
+    var bytes: [UInt8] = []
+    var overflowed = false
+
+    init(limit: Int) { self.limit = limit }
+}
+
+private func curlWriteCallback(
+    data: UnsafeMutablePointer<CChar>?, size: Int, count: Int, context: UnsafeMutableRawPointer?
+) -> Int {
+    guard let data, let context else { return 0 }
+    let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    if sink.bytes.count + length > sink.limit {
+        sink.overflowed = true
+        return 0
+    }
+    data.withMemoryRebound(to: UInt8.self, capacity: length) {
+        sink.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+    }
+    return length
+}

@@ -1,0 +1,37 @@
+import GitLabOIDCAWS
+import Glibc
+
+/// Output for people: stdout for results, stderr for the job log and errors. Each line is
+/// one `write`, so lines from concurrent hooks never interleave mid-line.
+enum Console {
+    static let prefix = "gitlab-oidc-aws: "
+
+    /// A line for the job log (stderr).
+    static func log(_ line: String) {
+        write(prefix + line + "\n", to: STDERR_FILENO)
+    }
+
+    /// An error for the job log (stderr): config errors as compiler-style lines.
+    static func error(_ error: Error) {
+        if let config = error as? ConfigError {
+            for diagnostic in config.diagnostics { write(diagnostic.description + "\n", to: STDERR_FILENO) }
+            return
+        }
+        write(prefix + "error: \(error)\n", to: STDERR_FILENO)
+    }
+
+    /// A result (stdout).
+    static func print(_ text: String) {
+        write(text + "\n", to: STDOUT_FILENO)
+    }
+
+    private static func write(_ text: String, to descriptor: Int32) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+}
