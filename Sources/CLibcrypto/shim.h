@@ -8,7 +8,33 @@
 #include <openssl/param_build.h>
 #include <openssl/rand.h>
 
-/* EVP_PKEY_PUBLIC_KEY is a composite macro that Swift does not import. */
-static inline int goa_evp_pkey_public_key_selection(void) { return EVP_PKEY_PUBLIC_KEY; }
+/* Builds an RSA public key from big-endian modulus and exponent bytes; NULL on failure (the
+   reason is on OpenSSL's error queue). Done in C because OSSL_PARAM_BLD keeps the parameter
+   name pointers until OSSL_PARAM_BLD_to_param, which Swift's temporary C strings would not
+   outlive. */
+static inline EVP_PKEY *goa_rsa_public_key_new(const unsigned char *modulus, int modulus_length,
+                                               const unsigned char *exponent, int exponent_length) {
+    EVP_PKEY *key = NULL;
+    BIGNUM *n = BN_bin2bn(modulus, modulus_length, NULL);
+    BIGNUM *e = BN_bin2bn(exponent, exponent_length, NULL);
+    OSSL_PARAM_BLD *builder = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *parameters = NULL;
+    EVP_PKEY_CTX *context = NULL;
+    if (n == NULL || e == NULL || builder == NULL) goto done;
+    if (OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_N, n) != 1) goto done;
+    if (OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_E, e) != 1) goto done;
+    parameters = OSSL_PARAM_BLD_to_param(builder);
+    if (parameters == NULL) goto done;
+    context = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    if (context == NULL || EVP_PKEY_fromdata_init(context) != 1) goto done;
+    if (EVP_PKEY_fromdata(context, &key, EVP_PKEY_PUBLIC_KEY, parameters) != 1) key = NULL;
+done:
+    EVP_PKEY_CTX_free(context);
+    OSSL_PARAM_free(parameters);
+    OSSL_PARAM_BLD_free(builder);
+    BN_free(n);
+    BN_free(e);
+    return key;
+}
 
 #endif

@@ -9,27 +9,12 @@ public final class RSAPublicKey {
         guard modulus.count >= 256 else { throw CryptoError("the RSA modulus is shorter than 2048 bits") }
         guard modulus.count <= 2048 else { throw CryptoError("the RSA modulus is longer than 16384 bits") }
         guard !exponent.isEmpty, exponent.count <= 8 else { throw CryptoError("the RSA exponent is invalid") }
-        guard let builder = OSSL_PARAM_BLD_new() else { throw CryptoError.last("OSSL_PARAM_BLD_new") }
-        defer { OSSL_PARAM_BLD_free(builder) }
-        let n = modulus.withUnsafeBufferPointer { BN_bin2bn($0.baseAddress, Int32($0.count), nil) }
-        let e = exponent.withUnsafeBufferPointer { BN_bin2bn($0.baseAddress, Int32($0.count), nil) }
-        defer {
-            BN_free(n)
-            BN_free(e)
+        let key = modulus.withUnsafeBufferPointer { n in
+            exponent.withUnsafeBufferPointer { e in
+                goa_rsa_public_key_new(n.baseAddress, Int32(n.count), e.baseAddress, Int32(e.count))
+            }
         }
-        guard let n, let e, OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_N, n) == 1,
-            OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_E, e) == 1,
-            let parameters = OSSL_PARAM_BLD_to_param(builder)
-        else { throw CryptoError.last("building the RSA key parameters") }
-        defer { OSSL_PARAM_free(parameters) }
-        guard let context = EVP_PKEY_CTX_new_from_name(nil, "RSA", nil) else {
-            throw CryptoError.last("EVP_PKEY_CTX_new_from_name")
-        }
-        defer { EVP_PKEY_CTX_free(context) }
-        var key: OpaquePointer?
-        guard EVP_PKEY_fromdata_init(context) == 1,
-            EVP_PKEY_fromdata(context, &key, goa_evp_pkey_public_key_selection(), parameters) == 1, let key
-        else { throw CryptoError.last("EVP_PKEY_fromdata") }
+        guard let key else { throw CryptoError.last("building the RSA public key") }
         self.key = key
     }
 
