@@ -6,18 +6,20 @@ import Glibc
 enum Console {
     static let prefix = "gitlab-oidc-aws: "
 
-    /// A line for the job log (stderr).
+    /// A line for the job log (stderr). Whatever it quotes, it stays one line.
     static func log(_ line: String) {
-        write(prefix + line + "\n", to: STDERR_FILENO)
+        write(prefix + LogText.oneLine(line, limit: 4096) + "\n", to: STDERR_FILENO)
     }
 
     /// An error for the job log (stderr): config errors as compiler-style lines.
     static func error(_ error: Error) {
         if let config = error as? ConfigError {
-            for diagnostic in config.diagnostics { write(diagnostic.description + "\n", to: STDERR_FILENO) }
+            for diagnostic in config.diagnostics {
+                write(LogText.oneLine(diagnostic.description, limit: 4096) + "\n", to: STDERR_FILENO)
+            }
             return
         }
-        write(prefix + "error: \(error)\n", to: STDERR_FILENO)
+        write(prefix + "error: " + LogText.oneLine("\(error)", limit: 4096) + "\n", to: STDERR_FILENO)
     }
 
     /// A result (stdout).

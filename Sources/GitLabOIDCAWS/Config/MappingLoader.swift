@@ -245,10 +245,14 @@ public enum MappingLoader {
             }
             mapping.stsFIPS = bool(table, "sts_fips", at: "sts_fips", "`sts_fips`") ?? false
             if let caFile = string(table, "ca_file", at: "ca_file", "`ca_file`") {
-                if FileSystem.isReadableFile(caFile) {
+                if !FileSystem.isReadableFile(caFile) {
+                    error("ca_file", "`ca_file` \"\(caFile)\" is not a readable file; give the path of a PEM bundle")
+                } else if let text = try? FileSystem.readText(caFile, limit: 16 << 20),
+                    text.contains("-----BEGIN CERTIFICATE-----")
+                {
                     mapping.caFile = caFile
                 } else {
-                    error("ca_file", "`ca_file` \"\(caFile)\" is not a readable file; give the path of a PEM bundle")
+                    error("ca_file", "`ca_file` \"\(caFile)\" holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
                 }
             }
             if let duration = integer(
@@ -285,7 +289,23 @@ public enum MappingLoader {
             }
 
             mapping.rules = readRules(table)
+            checkFIPS(mapping)
             return mapping
+        }
+
+        /// `sts_fips` needs a FIPS endpoint in every region a rule can use, unless
+        /// `sts_endpoint` names the endpoint.
+        mutating func checkFIPS(_ mapping: Mapping) {
+            guard mapping.stsFIPS, mapping.stsEndpoint == nil else { return }
+            let regions = [("sts_fips", mapping.region)] + mapping.rules.compactMap { rule in
+                rule.region.map { ("rule[\(rule.number)].region", $0) }
+            }
+            for (keyPath, region) in regions where !STS.hasFIPSEndpoint(region: region) {
+                error(
+                    keyPath,
+                    "`sts_fips = true` but STS has no FIPS endpoint in \(region) (only in \(STS.fipsRegions.sorted().joined(separator: ", ")) and GovCloud); use one of those regions or set `sts_endpoint`"
+                )
+            }
         }
 
         mutating func regionValue(_ table: TOMLTable, at keyPath: String, _ label: String) -> String? {

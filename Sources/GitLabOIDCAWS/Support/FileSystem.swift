@@ -96,6 +96,14 @@ public enum FileSystem {
         return stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG && access(path, R_OK) == 0
     }
 
+    /// Makes writes fail with an error instead of killing the process: `SIGPIPE` (a closed
+    /// pipe or connection) and `SIGXFSZ` (a file-size limit, `ulimit -f`) are ignored, so
+    /// `write` returns `EPIPE` or a short count / `EFBIG`, which callers report.
+    public static func ignoreWriteSignals() {
+        signal(SIGPIPE, SIG_IGN)
+        signal(SIGXFSZ, SIG_IGN)
+    }
+
     /// The value of an environment variable; nil when unset.
     public static func environment(_ name: String) -> String? {
         guard let value = getenv(name) else { return nil }

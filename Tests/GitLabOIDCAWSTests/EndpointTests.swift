@@ -1,0 +1,89 @@
+import Glibc
+import Testing
+
+@testable import GitLabOIDCAWS
+
+@Suite struct STSEndpointTests {
+    @Test(arguments: [
+        ("us-east-1", false, "https://sts.us-east-1.amazonaws.com/"),
+        ("eu-central-2", false, "https://sts.eu-central-2.amazonaws.com/"),
+        ("cn-north-1", false, "https://sts.cn-north-1.amazonaws.com.cn/"),
+        ("cn-northwest-1", true, "https://sts.cn-northwest-1.amazonaws.com.cn/"),
+        ("us-west-2", true, "https://sts-fips.us-west-2.amazonaws.com/"),
+        ("us-east-1", true, "https://sts-fips.us-east-1.amazonaws.com/"),
+        ("us-gov-west-1", true, "https://sts.us-gov-west-1.amazonaws.com/"),
+        ("us-gov-east-1", false, "https://sts.us-gov-east-1.amazonaws.com/"),
+    ])
+    func regionalEndpoints(region: String, fips: Bool, expected: String) {
+        #expect(STS.endpoint(region: region, fips: fips, override: nil) == expected)
+    }
+
+    @Test func theOverrideWins() {
+        #expect(STS.endpoint(region: "eu-west-1", fips: true, override: "https://vpce-1.sts.eu-west-1.vpce.amazonaws.com/")
+            == "https://vpce-1.sts.eu-west-1.vpce.amazonaws.com/")
+        #expect(STS.endpoint(region: "eu-west-1", fips: false, override: "") == "https://sts.eu-west-1.amazonaws.com/")
+    }
+
+    @Test func fipsExistsOnlyInTheUSAndGovCloud() {
+        #expect(STS.hasFIPSEndpoint(region: "us-east-2"))
+        #expect(STS.hasFIPSEndpoint(region: "us-gov-east-1"))
+        #expect(!STS.hasFIPSEndpoint(region: "eu-west-1"))
+        #expect(!STS.hasFIPSEndpoint(region: "ca-central-1"))
+        #expect(!STS.hasFIPSEndpoint(region: "cn-north-1"))
+    }
+}
+
+@Suite struct ReliabilitySettingsTests {
+    let rule = """
+        [[rule]]
+        role = "arn:aws:iam::111122223333:role/r"
+        match = { project_path = "**" }
+        """
+
+    func load(_ top: String) -> Result<Mapping, ConfigError> {
+        Result { () throws(ConfigError) -> Mapping in
+            try MappingLoader.parse(source: "issuer = \"https://gitlab.example.com\"\n\(top)\n\(rule)\n", path: "m.toml").mapping
+        }
+    }
+
+    func errors(_ top: String) -> String {
+        if case let .failure(error) = load(top) { return error.description }
+        return ""
+    }
+
+    @Test func fipsIsRefusedWhereSTSHasNoFIPSEndpoint() {
+        #expect(errors("sts_fips = true\nregion = \"eu-west-1\"").contains("no FIPS endpoint in eu-west-1"))
+        #expect(errors("sts_fips = true\nregion = \"us-west-2\"").isEmpty)
+        #expect(errors("sts_fips = true\nregion = \"eu-west-1\"\nsts_endpoint = \"https://sts.example.com/\"").isEmpty)
+        let ruleRegion = try? MappingLoader.parse(
+            source: "issuer = \"https://g\"\nsts_fips = true\n\(rule)\nregion = \"eu-west-1\"\n", path: "m.toml")
+        #expect(ruleRegion == nil)
+    }
+
+    @Test func retrySettingsHaveDefaultsAndCanBeChanged() throws {
+        let defaults = try load("").get().retry
+        #expect(defaults.maxAttempts == 5 && defaults.deadline == 60)
+        #expect(defaults.connectTimeout == 5 && defaults.requestTimeout == 15)
+        let custom = try load("max_attempts = 2\ndeadline = 7.5\nconnect_timeout = 0.5\nrequest_timeout = 2").get().retry
+        #expect(custom.maxAttempts == 2 && custom.deadline == 7.5)
+        #expect(custom.connectTimeout == 0.5 && custom.requestTimeout == 2)
+        #expect(errors("max_attempts = 0").contains("max_attempts"))
+        #expect(errors("connect_timeout = 20\nrequest_timeout = 10").contains("connect_timeout"))
+    }
+
+    @Test func blockInstanceMetadataIsOffUnlessAskedFor() throws {
+        #expect(try load("").get().blockInstanceMetadata == false)
+        #expect(try load("block_instance_metadata = true").get().blockInstanceMetadata == true)
+        #expect(errors("block_instance_metadata = \"yes\"").contains("block_instance_metadata"))
+    }
+
+    @Test func caFileMustHoldAPEMCertificate() throws {
+        let path = "/tmp/gitlab-oidc-aws-test-ca-\(getpid()).pem"
+        defer { unlink(path) }
+        try FileSystem.writeAtomically(Array("not a certificate\n".utf8), to: path)
+        #expect(errors("ca_file = \"\(path)\"").contains("no PEM certificate"))
+        try FileSystem.writeAtomically(Array("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".utf8), to: path)
+        #expect(try load("ca_file = \"\(path)\"").get().caFile == path)
+        #expect(errors("ca_file = \"/nonexistent/ca.pem\"").contains("not a readable file"))
+    }
+}
