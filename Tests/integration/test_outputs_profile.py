@@ -92,7 +92,9 @@ def test_hook_writes_config_file_and_no_static_keys(profiled, binary, env_file, 
     default = credential_process_argv(folder / "config")
     assert default == [str(binary), "credential-process", "--config", str(config), "--token-file",
                        str(folder / "AWS_ID_TOKEN.jwt"), "--rule", "1", "--cache", str(folder / "cache-rule-1.json")]
-    assert credential_process_argv(folder / "config", "admin")[7] == "2"
+    admin = credential_process_argv(folder / "config", "admin")
+    assert admin[admin.index("--rule") + 1] == "2"
+    assert admin[admin.index("--cache") + 1] == str(folder / "cache-rule-2.json")
     assert token not in text
 
 

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from harness.aws_clients import aws, caller_arn, job_environment, mode, run_boto3
-from harness.hook import assert_exit, assert_no_secrets, pre_build_script
-from harness.mapping import PROJECT_ROLE, role_name
+from harness.hook import assert_exit, assert_no_secrets, pre_build_script, run_hook
+from harness.mapping import DEFAULT_RULES, PROJECT_ROLE, mapping_toml, role_name, write_mapping
 
 SESSION = "gitlab-42-1001"
 STATIC_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION")
@@ -81,9 +81,6 @@ def test_token_folder_follows_runner_temp_project_dir(hook, make_mapping, issuer
 
 
 def test_no_sts_endpoint_line_without_sts_endpoint(binary, base_env, issuer, sts, env_file, tmp_path, cache_dir):
-    from harness.hook import run_hook
-    from harness.mapping import DEFAULT_RULES, mapping_toml, write_mapping
-
     config = write_mapping(tmp_path, mapping_toml(issuer=issuer.url, sts_endpoint=None, cache_dir=cache_dir,
                                                   rules=DEFAULT_RULES, output="web-identity"))
     r = run_hook(binary, config, env=base_env, env_file=env_file.path, token=issuer.mint())
