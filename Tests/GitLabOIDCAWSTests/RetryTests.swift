@@ -59,7 +59,7 @@ struct Failure: Error, CustomStringConvertible {
     }
 }
 
-@Suite struct RetrierTests {
+@Suite struct RetrierAttemptTests {
     func retrier(_ time: ManualTime, settings: RetrySettings = RetrySettings(), log: @escaping (String) -> Void)
         -> Retrier
     {

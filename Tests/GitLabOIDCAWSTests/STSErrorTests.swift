@@ -74,7 +74,7 @@ import Testing
     }
 }
 
-@Suite struct STSAnswerTests {
+@Suite struct STSFaultAnswerTests {
     func parse(_ status: Int, _ body: String) -> Result<AWSCredentials, STSError> {
         Result { () throws(STSError) -> AWSCredentials in try STS.parseAnswer(status: status, body: Array(body.utf8)) }
     }
