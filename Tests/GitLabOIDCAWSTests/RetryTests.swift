@@ -85,9 +85,9 @@ struct Failure: Error, CustomStringConvertible {
         #expect(time.sleeps == [0.1, 0.2])
         #expect(
             lines == [
-                "STS call: attempt 1 of 5 failed: temporary failure; retrying in 0.1 s",
-                "STS call: attempt 2 of 5 failed: temporary failure; retrying in 0.2 s",
-                "STS call: attempt 3 of 5 succeeded (0.3 s)",
+                "STS call: attempt 1 of 5 failed: temporary failure; retrying in 0.10 s",
+                "STS call: attempt 2 of 5 failed: temporary failure; retrying in 0.20 s",
+                "STS call: attempt 3 of 5 succeeded (0.30 s)",
             ])
     }
 
@@ -113,7 +113,7 @@ struct Failure: Error, CustomStringConvertible {
         }
         #expect(calls == 5)
         #expect(lines.count == 5)
-        #expect(lines.last == "STS call: attempt 5 of 5 failed; giving up after 5 attempts in 1.5 s (max_attempts)")
+        #expect(lines.last == "STS call: attempt 5 of 5 failed; giving up after 5 attempts in 1.50 s (max_attempts)")
     }
 
     @Test func stopsAtOnceOnAPermanentFailure() {
@@ -152,7 +152,7 @@ struct Failure: Error, CustomStringConvertible {
         #expect(timeouts.count == 2)
         #expect(timeouts[0] == 15)
         #expect(abs(timeouts[1] - 4.9) < 1e-9)
-        #expect(lines.last?.contains("another one would end after the 20.0 s deadline") == true)
+        #expect(lines.last?.contains("another one would end after the 20 s deadline") == true)
     }
 
     @Test func classifyGetsTheAttemptNumber() {

@@ -24,9 +24,9 @@ import Testing
     }
 
     @Test func secondsWithoutNeedlessFractions() {
-        #expect(TransportError.seconds(5) == "5")
-        #expect(TransportError.seconds(0.25) == "0.25")
-        #expect(TransportError.seconds(1.5) == "1.5")
+        #expect(LogText.seconds(5) == "5")
+        #expect(LogText.seconds(0.25) == "0.25")
+        #expect(LogText.seconds(1.5) == "1.5")
     }
 }
 

@@ -44,6 +44,7 @@ public enum STSError: Error, Equatable, Sendable, CustomStringConvertible {
             if status != 200 && status < 500 { text += "; check that `sts_endpoint` (or `region`) names an STS endpoint" }
             return text
         case let .transport(error):
+            if case .tooLarge = error.kind { return "STS's answer was refused: \(error)" }
             return "cannot reach STS: \(error)"
         }
     }

@@ -17,6 +17,16 @@ public enum LogText {
         return String(scalars)
     }
 
+    /// A number of seconds without a needless fraction: `2`, `0.5`, `1.25` (milliseconds at most).
+    public static func seconds(_ value: Double) -> String {
+        let milliseconds = Int((value * 1000).rounded())
+        if milliseconds % 1000 == 0 { return String(milliseconds / 1000) }
+        var fraction = String(milliseconds % 1000)
+        fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return "\(milliseconds / 1000).\(fraction)"
+    }
+
     /// Whether `scalar` could end a line or control a terminal.
     static func isLineBreaking(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {

@@ -102,14 +102,15 @@ public struct Retrier {
         case .giveUp(.attemptsExhausted):
             return "\(head); giving up after \(attempt) attempts in \(format(elapsed)) s (max_attempts)"
         case .giveUp(.deadline):
-            return "\(head); giving up after \(attempt) attempts: another one would end after the \(format(settings.deadline)) s deadline"
+            return "\(head); giving up after \(attempt) attempts: another one would end after the \(LogText.seconds(settings.deadline)) s deadline"
         }
     }
 
-    /// Seconds with one decimal.
+    /// Seconds with two decimals.
     static func format(_ seconds: Double) -> String {
-        let tenths = Int((max(0, seconds) * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10)"
+        let hundredths = Int((max(0, seconds) * 100).rounded())
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     private func format(_ seconds: Double) -> String { Retrier.format(seconds) }

@@ -54,9 +54,9 @@ public struct TransportError: Error, Equatable, Sendable, CustomStringConvertibl
         case .tls:
             text = "TLS verification failed for \(url): \(detail); if the server uses a private CA, give its PEM bundle as `ca_file`"
         case let .connectTimeout(seconds):
-            text = "could not connect to \(url) within \(TransportError.seconds(seconds)) s (connect_timeout): \(detail)"
+            text = "could not connect to \(url) within \(LogText.seconds(seconds)) s (connect_timeout): \(detail)"
         case let .timeout(seconds):
-            text = "no complete answer from \(url) within \(TransportError.seconds(seconds)) s (the per-attempt limit: request_timeout, or less near the deadline); the server accepted the connection but did not answer in time: \(detail)"
+            text = "no complete answer from \(url) within \(LogText.seconds(seconds)) s (the per-attempt limit: request_timeout, or less near the deadline); the server accepted the connection but did not answer in time: \(detail)"
         case .broken:
             text = "the connection to \(url) broke before the whole answer arrived: \(detail)"
         case let .proxyRefused(status):
@@ -70,15 +70,5 @@ public struct TransportError: Error, Equatable, Sendable, CustomStringConvertibl
         }
         if let proxySettings { text += " [proxy settings: \(proxySettings)]" }
         return text
-    }
-
-    /// `2`, `0.5`: seconds without a needless fraction.
-    static func seconds(_ value: Double) -> String {
-        let milliseconds = Int((value * 1000).rounded())
-        if milliseconds % 1000 == 0 { return String(milliseconds / 1000) }
-        var fraction = String(milliseconds % 1000)
-        fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
-        while fraction.hasSuffix("0") { fraction.removeLast() }
-        return "\(milliseconds / 1000).\(fraction)"
     }
 }
