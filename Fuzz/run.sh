@@ -30,30 +30,33 @@ out="$root/fuzz-out"
 corpus="$out/corpus/$target"
 artifacts="$out/artifacts/$target"
 mkdir -p "$corpus" "$artifacts"
+known="$(find "$artifacts" -type f | wc -l)"
 
+build=(swift build -c "${FUZZ_CONFIGURATION:-release}" --scratch-path "$root/.build-fuzz")
 if [ -z "${FUZZ_NO_BUILD:-}" ]; then
-echo "==> building the fuzzer" >&2
-(cd "$root/Fuzz" && swift build -c "${FUZZ_CONFIGURATION:-release}" --scratch-path "$root/.build-fuzz" \
-  -Xswiftc -sanitize=fuzzer,address -Xswiftc -g \
-  -Xcc -fsanitize=fuzzer-no-link,address -Xcxx -fsanitize=fuzzer-no-link,address 2>&1 |
-  grep -v "Cannot export local symbol" >&2)
+  echo "==> building the fuzzer" >&2
+  # ld.gold warns about every ASan helper symbol; the rest of the output is kept.
+  (cd "$root/Fuzz" && "${build[@]}" -Xswiftc -sanitize=fuzzer,address -Xswiftc -g \
+    -Xcc -fsanitize=fuzzer-no-link,address -Xcxx -fsanitize=fuzzer-no-link,address 2>&1 |
+    { grep -v "Cannot export local symbol" || true; } >&2)
 fi
-binary="$(cd "$root/Fuzz" && swift build -c "${FUZZ_CONFIGURATION:-release}" --scratch-path "$root/.build-fuzz" --show-bin-path)/gitlab-oidc-aws-fuzz"
+binary="$(cd "$root/Fuzz" && "${build[@]}" --show-bin-path)/gitlab-oidc-aws-fuzz"
 
 dictionary=()
 [ -f "$root/Fuzz/dict/$target.dict" ] && dictionary=("-dict=$root/Fuzz/dict/$target.dict")
 log="$out/$target.log"
 echo "==> fuzzing $target for $seconds s (log: $log)" >&2
 status=0
-FUZZ_TARGET="$target" ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" "$binary" \
+FUZZ_TARGET="$target" ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" \
+  LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$root/Fuzz/lsan.supp:print_suppressions=0}" "$binary" \
   -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
   -artifact_prefix="$artifacts/" "${dictionary[@]}" "$@" "$corpus" "$root/Fuzz/corpus/$target" \
   >"$log" 2>&1 || status=$?
 
 runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
 coverage="$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)"
-found="$(find "$artifacts" -type f | wc -l)"
-echo "$target: ${runs:-?} executions in $seconds s, ${coverage:-cov: ?}, corpus $(find "$corpus" -type f | wc -l) files, $found findings in $artifacts"
+found=$(($(find "$artifacts" -type f | wc -l) - known))
+echo "$target: ${runs:-?} executions in $seconds s, ${coverage:-cov: ?}, corpus $(find "$corpus" -type f | wc -l) files, $found new findings in $artifacts"
 if [ "$status" -ne 0 ]; then
   echo "$target: the fuzzer stopped with status $status; the end of $log:" >&2
   tail -40 "$log" >&2

@@ -87,3 +87,39 @@ import Testing
         #expect(errors("ca_file = \"/nonexistent/ca.pem\"").contains("not a readable file"))
     }
 }
+
+/// Table headers that made the TOML parser (toml++ 3.4 in TOMLKit) abort the process are
+/// refused with a config error before parsing (found by fuzzing the mapping loader).
+@Suite struct MalformedHeaderTests {
+    func message(_ source: String) -> String? {
+        do {
+            _ = try MappingLoader.parse(source: source, path: "m.toml")
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
+    @Test(arguments: [
+        ("\"\"=''\n[.", 2, "\".\""), ("[é]", 1, "\"é\""), ("[[.a]]", 1, "\".\""), ("[\n]", 1, "a line break"),
+        ("[[[a]]]", 1, "\"[\""), ("\u{FEFF}[ #]", 1, "\"#\""), ("issuer = \"https://g\"\n[\u{7F}]", 2, "byte 0x7F"),
+    ])
+    func isAConfigErrorNotAnAbort(source: String, line: Int, found: String) throws {
+        let text = try #require(message(source))
+        #expect(text.hasPrefix("m.toml:\(line): error: not valid TOML: a table header must start with a key"))
+        #expect(text.contains("found \(found)"))
+    }
+
+    @Test func validHeadersAndNestedArraysPass() {
+        #expect(TOMLKeyLines(source: "[a]\n[[b.c]]\n[ \"d\" ]\n['e'.f]\nx = [\n[+1],\n]\n").malformedHeader == nil)
+        #expect(message("[]")?.contains("blank bare keys") == true)
+        #expect(message("[ [a]]")?.contains("contiguous") == true)
+    }
+
+    @Test func deepNestingDoesNotExhaustTheStack() {
+        let deep = "a = " + String(repeating: "[", count: 100_000) + "\n[.]\n"
+        #expect(message(deep)?.contains("not valid TOML") == true)
+        let nested = "a = " + String(repeating: "[", count: 200) + String(repeating: "]", count: 200) + "\n[.]\n"
+        #expect(TOMLKeyLines(source: nested).malformedHeader?.line == 2)
+    }
+}

@@ -42,6 +42,16 @@ public enum MappingLoader {
 
     /// Validates mapping-file text; `path` is used in messages only.
     public static func parse(source: String, path: String) throws(ConfigError) -> LoadedMapping {
+        let keyLines = TOMLKeyLines(source: source)
+        if let header = keyLines.malformedHeader {
+            throw ConfigError(diagnostics: [
+                ConfigDiagnostic(
+                    file: path, line: header.line, severity: .error,
+                    message:
+                        "not valid TOML: a table header must start with a key (letters, digits, _ and -, or a quoted key), found \(header.found) (column \(header.column))"
+                )
+            ])
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: source)
@@ -56,7 +66,7 @@ public enum MappingLoader {
                 ConfigDiagnostic(file: path, line: 1, severity: .error, message: "not valid TOML: \(error)")
             ])
         }
-        var reader = Reader(path: path, keyLines: TOMLKeyLines(source: source))
+        var reader = Reader(path: path, keyLines: keyLines)
         let mapping = reader.readMapping(table)
         let sorted = reader.diagnostics.enumerated().sorted {
             ($0.element.line, $0.offset) < ($1.element.line, $1.offset)

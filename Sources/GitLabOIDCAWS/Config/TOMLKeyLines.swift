@@ -5,10 +5,24 @@
 /// array-of-tables entry. Paths look like `issuer`, `rule[2]`, `rule[2].match.ref`; the index
 /// of an array-of-tables entry is 1-based, as people count rules.
 ///
-/// It never fails: on text that is not valid TOML it just records less.
+/// It never fails: on text that is not valid TOML it just records less. It also finds the
+/// first table header whose key starts with a character that is neither part of a bare key
+/// nor a quote (`[.a]`, `[é]`, `[#]`): the TOML parser (toml++ 3.4 inside TOMLKit) aborts
+/// the process on those instead of reporting an error, so they are refused before parsing.
 public struct TOMLKeyLines: Sendable {
     private var lines: [String: Int] = [:]
     private var ordinals: [String: Int] = [:]
+
+    /// A table header the TOML parser cannot be given: where, and what stands in place of a key.
+    public struct MalformedHeader: Equatable, Sendable {
+        public let line: Int
+        public let column: Int
+        /// The character found, described for a message: `"."`, `a line break`, `byte 0x9B`.
+        public let found: String
+    }
+
+    /// The first malformed table header, if any.
+    public private(set) var malformedHeader: MalformedHeader?
 
     /// The line of `path`, or nil when the scanner did not see it.
     public func line(of path: String) -> Int? { lines[path] }
@@ -33,12 +47,19 @@ public struct TOMLKeyLines: Sendable {
         scanner.scanDocument()
         lines = scanner.lines
         ordinals = scanner.ordinals
+        malformedHeader = scanner.malformedHeader
     }
 
     private struct Scanner {
         let bytes: [UInt8]
         var position = 0
         var line = 1
+        var lineStart = 0
+        var malformedHeader: MalformedHeader?
+        /// Arrays and inline tables nested deeper than this are skipped, so that hostile input
+        /// cannot exhaust the stack. It is above toml++'s own limit (256), which refuses such
+        /// a document anyway, so nothing the parser would read is missed.
+        static let maximumDepth = 300
         var lines: [String: Int] = [:]
         var ordinals: [String: Int] = [:]
         var tablePath = ""
@@ -50,7 +71,10 @@ public struct TOMLKeyLines: Sendable {
         var current: UInt8? { position < bytes.count ? bytes[position] : nil }
 
         mutating func advance() {
-            if current == UInt8(ascii: "\n") { line += 1 }
+            if current == UInt8(ascii: "\n") {
+                line += 1
+                lineStart = position + 1
+            }
             position += 1
         }
 
@@ -88,6 +112,10 @@ public struct TOMLKeyLines: Sendable {
         }
 
         mutating func scanDocument() {
+            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+                position = 3
+                lineStart = 3
+            }
             while current != nil {
                 skipBlank()
                 guard let c = current else { return }
@@ -107,6 +135,8 @@ public struct TOMLKeyLines: Sendable {
             advance()
             let isArray = current == UInt8(ascii: "[")
             if isArray { advance() }
+            while current == UInt8(ascii: " ") || current == UInt8(ascii: "\t") { advance() }
+            checkHeaderKeyStart(isArray: isArray)
             skipSpaces()
             let parts = scanDottedKey()
             while let c = current, c != UInt8(ascii: "]"), c != UInt8(ascii: "\n") { advance() }
@@ -128,6 +158,26 @@ public struct TOMLKeyLines: Sendable {
             }
             tablePath = path
             note(path)
+        }
+
+        /// Records the first header key that starts with a character the TOML parser does not
+        /// handle: anything but a bare-key character, a quote, the end, `]` (an empty key), or
+        /// `[` after a single `[` (split brackets), which the parser reports itself.
+        mutating func checkHeaderKeyStart(isArray: Bool) {
+            guard malformedHeader == nil, let c = current, !isBareKeyByte(c), c != UInt8(ascii: "\""),
+                c != UInt8(ascii: "'"), c != UInt8(ascii: "]"), isArray || c != UInt8(ascii: "[")
+            else { return }
+            let found: String
+            let scalar = String(decoding: bytes[position..<min(position + 4, bytes.count)], as: UTF8.self)
+                .unicodeScalars.first
+            switch c {
+            case UInt8(ascii: "\n"), UInt8(ascii: "\r"): found = "a line break"
+            case 0x21...0x7E: found = "\"\(Character(Unicode.Scalar(c)))\""
+            case 0x80... where scalar == "\u{FFFD}": found = "a character that is not valid UTF-8"
+            case 0x80... where scalar.map(LogText.isLineBreaking) == false: found = "\"\(Character(scalar!))\""
+            default: found = "byte 0x\(c < 16 ? "0" : "")\(String(c, radix: 16, uppercase: true))"
+            }
+            malformedHeader = MalformedHeader(line: line, column: position - lineStart + 1, found: found)
         }
 
         /// Reads `a.b."c d"` and returns its parts; stops before `=`, `]` or a line end.
@@ -173,7 +223,7 @@ public struct TOMLKeyLines: Sendable {
                 || b == UInt8(ascii: "-")
         }
 
-        mutating func scanKeyValue(prefix: String) {
+        mutating func scanKeyValue(prefix: String, depth: Int = 0) {
             let keyLine = line
             let parts = scanDottedKey()
             guard !parts.isEmpty else {
@@ -192,11 +242,15 @@ public struct TOMLKeyLines: Sendable {
             }
             advance()
             skipSpaces()
-            scanValue(path: path)
+            scanValue(path: path, depth: depth)
         }
 
-        mutating func scanValue(path: String) {
+        mutating func scanValue(path: String, depth: Int = 0) {
             guard let c = current else { return }
+            if depth > Scanner.maximumDepth {
+                skipToEndOfLine()
+                return
+            }
             switch c {
             case UInt8(ascii: "\""), UInt8(ascii: "'"):
                 scanString(quote: c)
@@ -216,7 +270,7 @@ public struct TOMLKeyLines: Sendable {
                     }
                     let before = position
                     index += 1
-                    scanValue(path: path + "[\(index)]")
+                    scanValue(path: path + "[\(index)]", depth: depth + 1)
                     if position == before { advance() }
                 }
             case UInt8(ascii: "{"):
@@ -233,7 +287,7 @@ public struct TOMLKeyLines: Sendable {
                         continue
                     }
                     let before = position
-                    scanKeyValue(prefix: path)
+                    scanKeyValue(prefix: path, depth: depth + 1)
                     if position == before { advance() }
                 }
             default:
