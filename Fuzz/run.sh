@@ -48,7 +48,7 @@ log="$out/$target.log"
 echo "==> fuzzing $target for $seconds s (log: $log)" >&2
 status=0
 FUZZ_TARGET="$target" ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" \
-  LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$root/Fuzz/lsan.supp:print_suppressions=0}" "$binary" \
+  LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$root/scripts/lsan-suppressions.txt:print_suppressions=0}" "$binary" \
   -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
   -artifact_prefix="$artifacts/" "${dictionary[@]}" "$@" "$corpus" "$root/Fuzz/corpus/$target" \
   >"$log" 2>&1 || status=$?

@@ -196,11 +196,3 @@ def test_a_hostile_error_message_cannot_forge_log_lines(hook, make_mapping, issu
     assert not any(line.startswith("gitlab-oidc-aws: assumed") for line in r.stderr.splitlines())
     assert max(len(line) for line in r.stderr.splitlines()) < 2000
 
-
-def test_the_token_travels_in_the_post_body_only(hook, make_mapping, issuer, sts, env_file):
-    r, token, before = run(hook, make_mapping, issuer, env_file)
-    check_success(r, sts, env_file, before, token, requests=1)
-    (request,) = sts.assume_requests
-    assert request.method == "POST" and "?" not in request.path
-    assert request.token == token
-    assert all(token not in str(v) for v in request.headers.values())
