@@ -14,6 +14,12 @@ from harness.proxy import ConnectProxy
 from harness.tls import TestCA, TLSIssuer, TLSSTSDouble
 
 
+def serving(server):
+    """Fixture body: the server, running for the test."""
+    with server:
+        yield server
+
+
 @pytest.fixture
 def ca(tmp_path):
     return TestCA(tmp_path / "pki")
@@ -21,14 +27,12 @@ def ca(tmp_path):
 
 @pytest.fixture
 def tls_sts(ca):
-    with TLSSTSDouble(ca) as server:
-        yield server
+    yield from serving(TLSSTSDouble(ca))
 
 
 @pytest.fixture
 def proxy():
-    with ConnectProxy() as server:
-        yield server
+    yield from serving(ConnectProxy())
 
 
 # --- private CA --------------------------------------------------------------------------
