@@ -123,3 +123,16 @@ import Testing
         #expect(TOMLKeyLines(source: nested).malformedHeader?.line == 2)
     }
 }
+
+/// Documents on which toml++ 3.4 aborts are refused in a child process, with the line.
+@Suite struct TOMLSandboxTests {
+    @Test func aDocumentThatKillsTheParserIsRefusedWithItsLine() throws {
+        let source = "issuer = \"https://g\"\n\n# a comment\ne = 1939-05-27T:\n[[rule]]\n"
+        #expect(!TOMLSandbox.parserSurvives(source))
+        #expect(TOMLSandbox.crashingLine(source) == 4)
+        let error = try #require(throws: ConfigError.self) {
+            try MappingLoader.parse(source: source, path: "m.toml", isolatingTheParser: true)
+        }
+        #expect(error.description.hasPrefix("m.toml:4: error: not valid TOML: the TOML parser stopped on this line"))
+    }
+}

@@ -37,11 +37,15 @@ public enum MappingLoader {
                         "\(error.description); check the --config path and that the user running the hook can read it")
             ])
         }
-        return try parse(source: source, path: path)
+        return try parse(source: source, path: path, isolatingTheParser: true)
     }
 
-    /// Validates mapping-file text; `path` is used in messages only.
-    public static func parse(source: String, path: String) throws(ConfigError) -> LoadedMapping {
+    /// Validates mapping-file text; `path` is used in messages only. With `isolatingTheParser`
+    /// the TOML parser first runs in a child process (`TOMLSandbox`), so that a document that
+    /// would make it abort is refused instead; only for single-threaded callers.
+    public static func parse(source: String, path: String, isolatingTheParser: Bool = false) throws(ConfigError)
+        -> LoadedMapping
+    {
         let keyLines = TOMLKeyLines(source: source)
         if let header = keyLines.malformedHeader {
             throw ConfigError(diagnostics: [
@@ -49,6 +53,15 @@ public enum MappingLoader {
                     file: path, line: header.line, severity: .error,
                     message:
                         "not valid TOML: a table header must start with a key (letters, digits, _ and -, or a quoted key), found \(header.found) (column \(header.column))"
+                )
+            ])
+        }
+        if isolatingTheParser && !TOMLSandbox.parserSurvives(source) {
+            throw ConfigError(diagnostics: [
+                ConfigDiagnostic(
+                    file: path, line: TOMLSandbox.crashingLine(source) ?? 1, severity: .error,
+                    message:
+                        "not valid TOML: the TOML parser stopped on this line without saying why; look for a malformed date, time, number, key or table header"
                 )
             ])
         }

@@ -46,13 +46,14 @@ public enum FuzzEntryPoints {
         }
     }
 
-    /// Mapping loading (`MappingLoader.parse`); a mapping that loads is then used the way the
-    /// hook uses it: rules matched against a token's claims, session names rendered.
+    /// Mapping loading (`MappingLoader.parse`, with the TOML parser isolated as `load` does);
+    /// a mapping that loads is then used the way the hook uses it: rules matched against a
+    /// token's claims, session names rendered.
     public static func mapping(_ input: [UInt8]) {
         let source = String(decoding: input, as: UTF8.self)
         let lineCount = source.utf8.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
         do {
-            let loaded = try MappingLoader.parse(source: source, path: "fuzz.toml")
+            let loaded = try MappingLoader.parse(source: source, path: "fuzz.toml", isolatingTheParser: true)
             let mapping = loaded.mapping
             precondition(!mapping.issuer.isEmpty, "a mapping without issuer loaded")
             precondition(mapping.retry.connectTimeout <= mapping.retry.requestTimeout)

@@ -152,9 +152,7 @@ public final class HTTPClient {
             // The request goes out once the connection (TCP, proxy tunnel, TLS) is up.
             var pretransfer = 0.0
             _ = goa_curl_getinfo_double(handle, CURLINFO_PRETRANSFER_TIME, &pretransfer)
-            if pretransfer == 0 && settings.connectTimeout <= attemptTimeout {
-                return .connectTimeout(seconds: settings.connectTimeout)
-            }
+            if pretransfer == 0 { return .connectTimeout(seconds: min(settings.connectTimeout, attemptTimeout)) }
             return .timeout(seconds: attemptTimeout)
         case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING, CURLE_HTTP2,
             CURLE_HTTP2_STREAM:

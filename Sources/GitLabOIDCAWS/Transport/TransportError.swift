@@ -54,7 +54,7 @@ public struct TransportError: Error, Equatable, Sendable, CustomStringConvertibl
         case .tls:
             text = "TLS verification failed for \(url): \(detail); if the server uses a private CA, give its PEM bundle as `ca_file`"
         case let .connectTimeout(seconds):
-            text = "could not connect to \(url) within \(LogText.seconds(seconds)) s (connect_timeout): \(detail)"
+            text = "could not connect to \(url) within \(LogText.seconds(seconds)) s (connect_timeout, or less near the deadline): \(detail)"
         case let .timeout(seconds):
             text = "no complete answer from \(url) within \(LogText.seconds(seconds)) s (the per-attempt limit: request_timeout, or less near the deadline); the server accepted the connection but did not answer in time: \(detail)"
         case .broken:
