@@ -4,6 +4,8 @@ public struct ConfigDiagnostic: Equatable, Sendable, CustomStringConvertible {
     public enum Severity: String, Sendable {
         case error
         case warning
+        /// Information that needs no change to the file, such as what a trust policy cannot enforce.
+        case note
     }
 
     public let file: String

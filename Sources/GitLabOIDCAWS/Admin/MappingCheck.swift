@@ -1,0 +1,139 @@
+/// The findings of `check` beyond what loading validates: rules that can never match, rules
+/// that pick projects by names that can change hands, rules that reach every project, and
+/// rule names used twice.
+///
+/// Every finding is a warning that must be true: where a question cannot be decided, no
+/// warning is given.
+public enum MappingCheck {
+    /// The loader's warnings and every analysis finding, ordered by line.
+    public static func findings(_ loaded: LoadedMapping) -> [ConfigDiagnostic] {
+        let mapping = loaded.mapping
+        let found =
+            loaded.warnings + shadowedRules(mapping) + mutableNames(mapping) + instanceWideRules(mapping)
+            + duplicateNames(mapping, keyLines: loaded.keyLines)
+        return found.enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }.map(\.element)
+    }
+
+    // MARK: Shadowing
+
+    /// Whether `earlier` matches every token that `later` matches, so that `later`, tried
+    /// after it, can never win.
+    ///
+    /// Each condition of `earlier` must be implied by `later`: `later` restricts the same
+    /// claim to values `earlier` accepts, or the claim is one every token carries and
+    /// `earlier` accepts all of its possible values.
+    public static func covers(_ earlier: Rule, _ later: Rule) -> Bool {
+        earlier.conditions.allSatisfy { wanted in
+            var given: [[Pattern]] = []
+            if let condition = later.condition(on: wanted.claim) {
+                given.append(condition.patterns)
+            } else if !ClaimDomain.alwaysPresent.contains(wanted.claim) {
+                return false
+            }
+            return ClaimDomain.inclusion(of: wanted.claim, given: given, in: wanted.patterns) == .included
+        }
+    }
+
+    /// A warning for each rule that an earlier rule always beats.
+    static func shadowedRules(_ mapping: Mapping) -> [ConfigDiagnostic] {
+        var result: [ConfigDiagnostic] = []
+        for (index, later) in mapping.rules.enumerated() {
+            guard let earlier = mapping.rules[..<index].first(where: { covers($0, later) }) else { continue }
+            let consequence =
+                earlier.role == later.role
+                ? "it is redundant (both assume \(later.role.name)); remove it"
+                : "its role \(later.role.name) is never assumed through it; move it above \(earlier.label) or narrow \(earlier.label)"
+            result.append(
+                warning(
+                    mapping, later.line,
+                    "\(later.label) can never match: \(earlier.reference) comes first and matches every token it matches; \(consequence)"
+                ))
+        }
+        return result
+    }
+
+    // MARK: Mutable names
+
+    /// A warning for each rule that picks projects only by `project_path` / `namespace_path`.
+    static func mutableNames(_ mapping: Mapping) -> [ConfigDiagnostic] {
+        mapping.rules.compactMap { rule in
+            guard !rule.conditions.contains(where: { ClaimDomain.immutableProjectClaims.contains($0.claim) }) else {
+                return nil
+            }
+            let byName = rule.conditions.filter {
+                ClaimDomain.mutableProjectClaims.contains($0.claim)
+                    && !ClaimDomain.coversEveryValue(of: $0.claim, $0.patterns)
+            }
+            guard let first = byName.first else { return nil }
+            let names = byName.map { "`\($0.claim)`" }.joined(separator: " and ")
+            let idAdvice =
+                byName.contains { $0.claim == "project_path" }
+                ? "project_id = \"<id>\"" : "namespace_id = \"<id>\""
+            return warning(
+                mapping, first.line,
+                "\(rule.label) picks projects by \(names) only; after a rename or transfer another project can take the path and get \(rule.role.name). Ids never change hands: add \(idAdvice) to the match"
+            )
+        }
+    }
+
+    // MARK: Instance-wide rules
+
+    /// Which projects a rule can apply to.
+    public enum ProjectScope: Equatable {
+        /// Some condition narrows the projects.
+        case narrowed
+        /// Every project of the instance; the conditions on project claims (possibly none)
+        /// all accept every value.
+        case everyProject(broadConditions: [Condition])
+    }
+
+    /// Whether a rule narrows which projects it applies to.
+    public static func projectScope(of rule: Rule) -> ProjectScope {
+        // A `sub` condition names the project too; unless it accepts everything, it narrows.
+        if let sub = rule.condition(on: "sub"), !PatternInclusion.isIncluded([], in: sub.patterns) {
+            return .narrowed
+        }
+        let projectConditions = rule.conditions.filter { ClaimDomain.projectClaims.contains($0.claim) }
+        if projectConditions.contains(where: { !ClaimDomain.coversEveryValue(of: $0.claim, $0.patterns) }) {
+            return .narrowed
+        }
+        return .everyProject(broadConditions: projectConditions)
+    }
+
+    /// A warning for each rule that every project of the instance can match.
+    static func instanceWideRules(_ mapping: Mapping) -> [ConfigDiagnostic] {
+        mapping.rules.compactMap { rule in
+            guard case let .everyProject(broad) = projectScope(of: rule) else { return nil }
+            let why =
+                broad.isEmpty
+                ? "nothing in its match narrows project_path, project_id, namespace_path or namespace_id"
+                : broad.map { "`\($0.written)` accepts every project" }.joined(separator: " and ")
+            return warning(
+                mapping, broad.first?.line ?? rule.line,
+                "\(rule.label) matches jobs of every project on the instance (\(why)); if only some projects should get \(rule.role.name), add project_id, namespace_id or project_path"
+            )
+        }
+    }
+
+    // MARK: Duplicate names
+
+    /// A warning for each rule whose name an earlier rule already has.
+    static func duplicateNames(_ mapping: Mapping, keyLines: TOMLKeyLines) -> [ConfigDiagnostic] {
+        var result: [ConfigDiagnostic] = []
+        for (index, rule) in mapping.rules.enumerated() {
+            guard let name = rule.name,
+                let first = mapping.rules[..<index].first(where: { $0.name == name })
+            else { continue }
+            result.append(
+                warning(
+                    mapping, keyLines.nearestLine(of: "rule[\(rule.number)].name"),
+                    "rule \(rule.number): the name \"\(name)\" is also the name of rule \(first.number) (line \(first.line)); logs and explain could not tell them apart"
+                ))
+        }
+        return result
+    }
+
+    static func warning(_ mapping: Mapping, _ line: Int, _ message: String) -> ConfigDiagnostic {
+        ConfigDiagnostic(file: mapping.path, line: line, severity: .warning, message: message)
+    }
+}

@@ -1,0 +1,203 @@
+/// Decides whether every value some patterns accept is also accepted by other patterns:
+/// the question behind shadowed rules, instance-wide rules and trust policies broader than
+/// the mapping.
+///
+/// Patterns are regular languages over bytes (`*` = `[^/]*`, `**` = `.*`), so inclusion is
+/// decided exactly: every pattern list becomes a deterministic automaton by the subset
+/// construction, and a breadth-first search over their product looks for a value accepted
+/// on the left and refused on the right. Bytes that appear in no literal behave alike in
+/// every pattern, so the search only tries each literal byte, `/`, and one other byte.
+public enum PatternInclusion {
+    /// The answer to "is the left side included in the right side?".
+    public enum Answer: Equatable, Sendable {
+        case included
+        /// Not included; `witness` is a shortest value accepted on the left and refused on the right.
+        case notIncluded(witness: String)
+        /// The search gave up (the automata grew beyond the state budget); treat as unknown.
+        case undecided
+    }
+
+    /// Whether every value accepted by all of `lhs` (each inner list is an OR of patterns, the
+    /// outer list an AND) is accepted by some pattern of `rhs`.
+    ///
+    /// An empty `lhs` accepts every value. With `pathShaped`, only values made of non-empty
+    /// segments between single `/`s count on the left (`a/b`, never `/a`, `a//b` or `a/`):
+    /// the shape of project paths and Git ref names.
+    public static func check(
+        _ lhs: [[Pattern]], in rhs: [Pattern], pathShaped: Bool = false, stateBudget: Int = 100_000
+    ) -> Answer {
+        let alphabet = Alphabet(patterns: lhs.flatMap { $0 } + rhs)
+        var left: [any StepAutomaton] = lhs.map { Automaton($0) }
+        if pathShaped { left.append(PathShape()) }
+        let right = Automaton(rhs)
+        let all: [any StepAutomaton] = left + [right]
+
+        let start = left.map { $0.start } + [right.start]
+        var parents: [[[Int]]: ([[Int]], UInt8)] = [:]
+        var seen: Set<[[Int]]> = [start]
+        var queue = [start]
+        var head = 0
+        while head < queue.count {
+            let state = queue[head]
+            head += 1
+            let leftAccepts = zip(left, state).allSatisfy { automaton, states in automaton.accepts(states) }
+            if leftAccepts && !right.accepts(state[left.count]) {
+                var bytes: [UInt8] = []
+                var current = state
+                while let (parent, byte) = parents[current] {
+                    bytes.append(byte)
+                    current = parent
+                }
+                return .notIncluded(witness: String(decoding: bytes.reversed(), as: UTF8.self))
+            }
+            // A left automaton with no live state can accept nothing more down this path.
+            if state.dropLast().contains(where: { $0.isEmpty }) { continue }
+            for byte in alphabet.bytes {
+                var next = [[Int]]()
+                next.reserveCapacity(state.count)
+                for (index, automaton) in all.enumerated() {
+                    next.append(automaton.step(state[index], byte))
+                }
+                if seen.insert(next).inserted {
+                    if seen.count > stateBudget { return .undecided }
+                    parents[next] = (state, byte)
+                    queue.append(next)
+                }
+            }
+        }
+        return .included
+    }
+
+    /// True only when inclusion is proven; `undecided` counts as false.
+    public static func isIncluded(_ lhs: [[Pattern]], in rhs: [Pattern], pathShaped: Bool = false) -> Bool {
+        check(lhs, in: rhs, pathShaped: pathShaped) == .included
+    }
+
+    /// The bytes worth trying: every literal byte, `/`, and one byte that no pattern names.
+    struct Alphabet {
+        let bytes: [UInt8]
+
+        init(patterns: [Pattern]) {
+            var used = Set<UInt8>([UInt8(ascii: "/")])
+            for pattern in patterns {
+                for case let .literal(literal) in pattern.pieces { used.formUnion(literal) }
+            }
+            // A readable stand-in for "any other character", for witnesses people read.
+            let preferred = Array("xyzqjkabcdefghilmnoprstuvw0123456789".utf8)
+            if let other = preferred.first(where: { !used.contains($0) })
+                ?? (1...255).lazy.map({ UInt8($0) }).first(where: { !used.contains($0) })
+            {
+                used.insert(other)
+            }
+            bytes = used.sorted()
+        }
+    }
+
+    /// An automaton run on sets of states (the subset construction, on the fly).
+    protocol StepAutomaton {
+        var start: [Int] { get }
+        func step(_ states: [Int], _ byte: UInt8) -> [Int]
+        func accepts(_ states: [Int]) -> Bool
+    }
+
+    /// Accepts values made of non-empty segments separated by single `/`s.
+    /// State 0: at the start of a segment; state 1: inside one.
+    struct PathShape: StepAutomaton {
+        let start = [0]
+
+        func step(_ states: [Int], _ byte: UInt8) -> [Int] {
+            guard let state = states.first else { return [] }
+            if byte != UInt8(ascii: "/") { return [1] }
+            return state == 1 ? [0] : []
+        }
+
+        func accepts(_ states: [Int]) -> Bool { states == [1] }
+    }
+
+    /// The nondeterministic automaton of an OR of patterns, stepped by sets of states.
+    ///
+    /// Pattern `k` with `n` items (literal bytes and wildcards) owns states
+    /// `offset[k] ... offset[k] + n`; state `offset[k] + i` means "the first `i` items are
+    /// done", and `offset[k] + n` accepts.
+    struct Automaton: StepAutomaton {
+        enum Item {
+            case byte(UInt8)
+            case segment
+            case any
+        }
+
+        private let items: [Item?]
+        let start: [Int]
+
+        init(_ patterns: [Pattern]) {
+            var items: [Item?] = []
+            var starts: [Int] = []
+            for pattern in patterns {
+                starts.append(items.count)
+                for piece in pattern.pieces {
+                    switch piece {
+                    case let .literal(bytes): items += bytes.map { .byte($0) }
+                    case .segmentWildcard: items.append(.segment)
+                    case .anyWildcard: items.append(.any)
+                    }
+                }
+                // The accepting state of this pattern: no item follows.
+                items.append(nil)
+            }
+            self.items = items
+            start = Automaton.closure(starts, items)
+        }
+
+        /// `states` plus every state reachable by letting wildcards match nothing.
+        private static func closure(_ states: [Int], _ items: [Item?]) -> [Int] {
+            var result = Set<Int>()
+            for var state in states {
+                while result.insert(state).inserted, let item = items[state], !item.isByte {
+                    state += 1
+                }
+            }
+            return result.sorted()
+        }
+
+        func step(_ states: [Int], _ byte: UInt8) -> [Int] {
+            var next: [Int] = []
+            for state in states {
+                switch items[state] {
+                case let .byte(expected)? where expected == byte: next.append(state + 1)
+                case .segment? where byte != UInt8(ascii: "/"): next.append(state)
+                case .any?: next.append(state)
+                default: break
+                }
+            }
+            return Automaton.closure(next, items)
+        }
+
+        func accepts(_ states: [Int]) -> Bool {
+            states.contains { items[$0] == nil }
+        }
+
+    }
+}
+
+extension PatternInclusion.Automaton.Item {
+    fileprivate var isByte: Bool {
+        if case .byte = self { return true }
+        return false
+    }
+}
+
+extension Pattern {
+    /// The same pattern with every wildcard crossing `/`: what IAM's `StringLike` `*` does.
+    public var widened: Pattern {
+        Pattern(
+            pieces.map { piece -> String in
+                switch piece {
+                case let .literal(bytes): return String(decoding: bytes, as: UTF8.self)
+                case .segmentWildcard, .anyWildcard: return "**"
+                }
+            }.joined())
+    }
+
+    /// True when the pattern has a `*` that stops at `/`.
+    public var hasSegmentWildcard: Bool { pieces.contains(.segmentWildcard) }
+}
