@@ -26,46 +26,67 @@ public enum PatternInclusion {
     public static func check(
         _ lhs: [[Pattern]], in rhs: [Pattern], pathShaped: Bool = false, stateBudget: Int = 100_000
     ) -> Answer {
+        if let answer = checkLiterals(lhs, in: rhs, pathShaped: pathShaped) { return answer }
         let alphabet = Alphabet(patterns: lhs.flatMap { $0 } + rhs)
         var left: [any StepAutomaton] = lhs.map { Automaton($0) }
         if pathShaped { left.append(PathShape()) }
         let right = Automaton(rhs)
-        let all: [any StepAutomaton] = left + [right]
 
-        let start = left.map { $0.start } + [right.start]
-        var parents: [[[Int]]: ([[Int]], UInt8)] = [:]
-        var seen: Set<[[Int]]> = [start]
-        var queue = [start]
+        // Breadth-first over the product; `parents` leads back from a state to the start.
+        var states: [[[Int]]] = [left.map { $0.start } + [right.start]]
+        var parents: [(state: Int, byte: UInt8)] = [(-1, 0)]
+        var seen: [[[Int]]: Int] = [states[0]: 0]
         var head = 0
-        while head < queue.count {
-            let state = queue[head]
-            head += 1
+        while head < states.count {
+            let state = states[head]
             let leftAccepts = zip(left, state).allSatisfy { automaton, states in automaton.accepts(states) }
             if leftAccepts && !right.accepts(state[left.count]) {
                 var bytes: [UInt8] = []
-                var current = state
-                while let (parent, byte) = parents[current] {
-                    bytes.append(byte)
-                    current = parent
+                var current = head
+                while parents[current].state >= 0 {
+                    bytes.append(parents[current].byte)
+                    current = parents[current].state
                 }
                 return .notIncluded(witness: String(decoding: bytes.reversed(), as: UTF8.self))
             }
-            // A left automaton with no live state can accept nothing more down this path.
-            if state.dropLast().contains(where: { $0.isEmpty }) { continue }
-            for byte in alphabet.bytes {
+            next: for byte in alphabet.bytes {
                 var next = [[Int]]()
                 next.reserveCapacity(state.count)
-                for (index, automaton) in all.enumerated() {
-                    next.append(automaton.step(state[index], byte))
+                for (index, automaton) in left.enumerated() {
+                    let step = automaton.step(state[index], byte)
+                    // A left automaton with no live state accepts nothing down this path.
+                    if step.isEmpty { continue next }
+                    next.append(step)
                 }
-                if seen.insert(next).inserted {
-                    if seen.count > stateBudget { return .undecided }
-                    parents[next] = (state, byte)
-                    queue.append(next)
+                next.append(right.step(state[left.count], byte))
+                if seen[next] == nil {
+                    if states.count >= stateBudget { return .undecided }
+                    seen[next] = states.count
+                    states.append(next)
+                    parents.append((head, byte))
                 }
             }
+            head += 1
         }
         return .included
+    }
+
+    /// The answer without automata when the left side is a finite set of literal values.
+    private static func checkLiterals(_ lhs: [[Pattern]], in rhs: [Pattern], pathShaped: Bool) -> Answer? {
+        guard let first = lhs.first, first.allSatisfy(\.isLiteral) else { return nil }
+        let values = first.map(\.source).filter { value in
+            lhs.dropFirst().allSatisfy { patterns in patterns.contains { $0.matches(value) } }
+                && (!pathShaped || isPathShaped(value))
+        }
+        let sorted = values.sorted { ($0.utf8.count, $0) < ($1.utf8.count, $1) }
+        if let witness = sorted.first(where: { value in !rhs.contains { $0.matches(value) } }) {
+            return .notIncluded(witness: witness)
+        }
+        return .included
+    }
+
+    static func isPathShaped(_ value: String) -> Bool {
+        !value.isEmpty && value.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { !$0.isEmpty }
     }
 
     /// True only when inclusion is proven; `undecided` counts as false.
@@ -196,6 +217,15 @@ extension Pattern {
                 case .segmentWildcard, .anyWildcard: return "**"
                 }
             }.joined())
+    }
+
+    /// The value the pattern accepts with every wildcard matching nothing.
+    public var shortestValue: String {
+        String(
+            decoding: pieces.flatMap { piece -> [UInt8] in
+                if case let .literal(bytes) = piece { return bytes }
+                return []
+            }, as: UTF8.self)
     }
 
     /// True when the pattern has a `*` that stops at `/`.

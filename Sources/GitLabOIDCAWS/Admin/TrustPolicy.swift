@@ -87,10 +87,13 @@ public enum TrustPolicy {
     static func narrowest(_ patterns: [Pattern]) -> [Pattern] {
         var unique: [Pattern] = []
         for pattern in patterns where !unique.contains(pattern) { unique.append(pattern) }
+        func includes(_ outer: Pattern, _ inner: Pattern) -> Bool {
+            // Most pairs differ in a literal: the value with every wildcard empty tells at once.
+            outer.matches(inner.shortestValue) && PatternInclusion.isIncluded([[inner]], in: [outer])
+        }
         return unique.enumerated().filter { index, pattern in
             !unique.enumerated().contains { other, candidate in
-                other != index && PatternInclusion.isIncluded([[pattern]], in: [candidate])
-                    && (other < index || !PatternInclusion.isIncluded([[candidate]], in: [pattern]))
+                other != index && includes(candidate, pattern) && (other < index || !includes(pattern, candidate))
             }
         }.map(\.element)
     }
