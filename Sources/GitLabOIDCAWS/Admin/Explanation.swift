@@ -103,12 +103,13 @@ public struct Explanation {
         } else {
             lines.append("sub seen by AWS: unknown; give --claim sub=... or project_path, ref_type and ref")
         }
+        let printed = "as `trust-policy --role \(winner.role)` prints it"
         switch trustAdmitsSubject {
         case true?:
-            lines.append("trust policy: the policy `trust-policy --role \(winner.role)` prints admits this sub")
+            lines.append("trust policy: admits this sub (\(printed))")
         case false?:
             lines.append(
-                "trust policy: the policy `trust-policy --role \(winner.role)` prints does NOT admit this sub, so AWS would refuse the role (AccessDenied); a project that changed its sub claim components needs a policy of its own"
+                "trust policy: does NOT admit this sub (\(printed)), so AWS would refuse the role (AccessDenied); a project that changed its sub claim components needs a policy of its own"
             )
         case nil:
             break

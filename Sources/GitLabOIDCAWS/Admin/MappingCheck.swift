@@ -11,7 +11,7 @@ public enum MappingCheck {
         let found =
             loaded.warnings + shadowedRules(mapping) + mutableNames(mapping) + instanceWideRules(mapping)
             + duplicateNames(mapping, keyLines: loaded.keyLines)
-        return found.enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }.map(\.element)
+        return found.sortedByLine()
     }
 
     // MARK: Shadowing

@@ -94,7 +94,7 @@ public enum PatternInclusion {
         check(lhs, in: rhs, pathShaped: pathShaped) == .included
     }
 
-    /// The bytes worth trying: every literal byte, `/`, and one byte that no pattern names.
+    /// The bytes worth trying: one byte that no pattern names, `/`, and every literal byte.
     struct Alphabet {
         let bytes: [UInt8]
 
@@ -105,12 +105,10 @@ public enum PatternInclusion {
             }
             // A readable stand-in for "any other character", for witnesses people read.
             let preferred = Array("xyzqjkabcdefghilmnoprstuvw0123456789".utf8)
-            if let other = preferred.first(where: { !used.contains($0) })
+            let other = preferred.first(where: { !used.contains($0) })
                 ?? (1...255).lazy.map({ UInt8($0) }).first(where: { !used.contains($0) })
-            {
-                used.insert(other)
-            }
-            bytes = used.sorted()
+            // The stand-in first: among the shortest witnesses, the search finds the most readable.
+            bytes = (other.map { [$0] } ?? []) + used.sorted()
         }
     }
 

@@ -80,7 +80,7 @@ public enum TrustPolicy {
         let trust = RoleTrust(role: role, rules: rules, subjects: subjects, notes: notes)
         return RoleTrust(
             role: role, rules: rules, subjects: subjects,
-            notes: (notes + documentNotes(trust, mapping: mapping)).sorted { $0.line < $1.line })
+            notes: (notes + documentNotes(trust, mapping: mapping)).sortedByLine())
     }
 
     /// `patterns` without duplicates and without any pattern another one already includes.
@@ -293,9 +293,10 @@ public enum TrustPolicy {
                 suffix += 1
             }
             names.insert(name)
-            let rules = trust.rules.map { "rule \($0.number)" }.joined(separator: ", ")
+            let numbers = trust.rules.map { String($0.number) }.joined(separator: ", ")
+            let rules = trust.rules.count == 1 ? "rule \(numbers)" : "rules \(numbers)"
             return """
-                # Trust policy of \(trust.role) (\(rules) of the mapping)
+                # Trust policy of \(trust.role), for \(rules) of the mapping
                 data "aws_iam_policy_document" "\(name)" {
                   statement {
                     effect  = "Allow"
@@ -349,12 +350,12 @@ public enum TrustPolicy {
         return result + "\""
     }
 
-    /// A Terraform block label from a role name: letters, digits, `_` and `-`, not starting
-    /// with a digit.
+    /// A Terraform block label from a role name: letters, digits and `_`, not starting with
+    /// a digit.
     static func hclIdentifier(_ text: String) -> String {
         var result = String(
             text.map { character -> Character in
-                character.isASCII && (character.isLetter || character.isNumber || character == "-") ? character : "_"
+                character.isASCII && (character.isLetter || character.isNumber) ? character : "_"
             })
         if let first = result.first, !first.isLetter && first != "_" { result = "role_" + result }
         return result

@@ -23,6 +23,13 @@ public struct ConfigDiagnostic: Equatable, Sendable, CustomStringConvertible {
     public var description: String { "\(file):\(line): \(severity.rawValue): \(message)" }
 }
 
+extension Array where Element == ConfigDiagnostic {
+    /// The findings ordered by line; findings on one line keep their order.
+    public func sortedByLine() -> [ConfigDiagnostic] {
+        enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }.map(\.element)
+    }
+}
+
 /// The mapping file could not be loaded: unreadable, not TOML, or not a valid mapping.
 /// `hook` exits 2 and changes nothing.
 public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
