@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from harness.golden import GOLDEN_DIR, assert_golden, run_admin
+from harness.golden import GOLDEN_DIR, run_admin, run_golden
 from harness.hook import assert_exit
 
 FINDING = re.compile(r"[\w./-]+:\d+: (error|warning): \S.*")
@@ -22,13 +22,10 @@ GOLDEN = [
 
 @pytest.mark.parametrize("name,args,code", GOLDEN, ids=[g[0] for g in GOLDEN])
 def test_check_transcripts(binary, base_env, name, args, code):
-    r = run_admin(binary, base_env, args)
-    assert r.returncode == code, r.transcript
+    r = run_golden(binary, base_env, name, args, code)
     # Findings one per line on stdout, compiler style; only the summary on stderr.
-    for line in r.stdout.splitlines():
-        assert FINDING.fullmatch(line), line
+    assert all(FINDING.fullmatch(line) for line in r.stdout.splitlines()), r.stdout
     assert len(r.stderr.splitlines()) == 1 and r.stderr.startswith("gitlab-oidc-aws: "), r.stderr
-    assert_golden(name, r)
 
 
 def test_every_kind_of_warning_is_found_where_it_stands(binary, base_env):

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from harness import tokens
-from harness.golden import GOLDEN_DIR, assert_golden, run_admin
+from harness.golden import GOLDEN_DIR, run_admin, run_golden
 from harness.hook import assert_exit, assert_no_secrets
 
 APP_FEATURE = ["project_path=apps/web", "project_id=99", "namespace_path=apps", "namespace_id=30",
@@ -37,12 +37,10 @@ GOLDEN = [
 
 @pytest.mark.parametrize("name,args,code", GOLDEN, ids=[g[0] for g in GOLDEN])
 def test_explain_transcripts(binary, base_env, name, args, code):
-    r = run_admin(binary, base_env, ["explain", "--config", "mapping.toml", *args])
-    assert r.returncode == code, r.transcript
+    r = run_golden(binary, base_env, name, ["explain", "--config", "mapping.toml", *args], code)
     assert r.stderr == ""
     if "--format" in args:
         json.loads(r.stdout)
-    assert_golden(name, r)
 
 
 def test_json_report_fields(binary, base_env):

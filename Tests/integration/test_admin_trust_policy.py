@@ -12,7 +12,7 @@ import hcl2
 import pytest
 
 from harness.env import aws_cli
-from harness.golden import GOLDEN_DIR, assert_golden, run_admin
+from harness.golden import GOLDEN_DIR, run_admin, run_golden
 from harness.hook import assert_credentials_appended, assert_exit, assert_no_secrets
 
 APP_DEV = "arn:aws:iam::444455556666:role/app-dev"
@@ -22,16 +22,19 @@ GOLDEN = [
     ("trust-policy-all", ["trust-policy", "--config", "mapping.toml"], 0),
     ("trust-policy-app-dev", ["trust-policy", "--config", "mapping.toml", "--role", APP_DEV], 0),
     ("trust-policy-terraform", ["trust-policy", "--config", "mapping.toml", "--format", "terraform"], 0),
+    ("trust-policy-app-dev-terraform",
+     ["trust-policy", "--config", "mapping.toml", "--role", APP_DEV, "--format", "terraform"], 0),
+    ("trust-policy-infra-prod",
+     ["trust-policy", "--config", "mapping.toml", "--role", "arn:aws:iam::111122223333:role/infra-prod-deploy"], 0),
+    ("trust-policy-sandbox",
+     ["trust-policy", "--config", "mapping.toml", "--role", "arn:aws:iam::444455556666:role/sandbox"], 0),
 ]
 
 
 @pytest.mark.parametrize("name,args,code", GOLDEN, ids=[g[0] for g in GOLDEN])
 def test_trust_policy_transcripts(binary, base_env, name, args, code):
-    r = run_admin(binary, base_env, args)
-    assert r.returncode == code, r.transcript
-    for line in r.stderr.splitlines():
-        assert NOTE.fullmatch(line), line
-    assert_golden(name, r)
+    r = run_golden(binary, base_env, name, args, code)
+    assert all(NOTE.fullmatch(line) for line in r.stderr.splitlines()), r.stderr
 
 
 def policies(binary, env, *args):
