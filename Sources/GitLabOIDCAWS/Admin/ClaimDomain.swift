@@ -40,7 +40,7 @@ public enum ClaimDomain {
     /// Whether every value GitLab can send in `claim` that `given` also accepts (all of
     /// them when `given` is nil) is accepted by `wanted`; `.notIncluded` carries an example.
     public static func inclusion(of claim: String, given: [[Pattern]] = [], in wanted: [Pattern]) -> PatternInclusion.Answer {
-        PatternInclusion.check([superset(of: claim)] + given, in: wanted, pathShaped: pathShaped.contains(claim))
+        PatternInclusion.check(given + [superset(of: claim)], in: wanted, pathShaped: pathShaped.contains(claim))
     }
 
     /// True when `patterns` accept every value GitLab can send in `claim`.

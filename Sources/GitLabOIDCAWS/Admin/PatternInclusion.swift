@@ -11,7 +11,8 @@ public enum PatternInclusion {
     /// The answer to "is the left side included in the right side?".
     public enum Answer: Equatable, Sendable {
         case included
-        /// Not included; `witness` is a shortest value accepted on the left and refused on the right.
+        /// Not included; `witness` is a value accepted on the left and refused on the right
+        /// (when found by the search, a shortest one).
         case notIncluded(witness: String)
         /// The search gave up (the automata grew beyond the state budget); treat as unknown.
         case undecided
@@ -27,20 +28,26 @@ public enum PatternInclusion {
         _ lhs: [[Pattern]], in rhs: [Pattern], pathShaped: Bool = false, stateBudget: Int = 100_000
     ) -> Answer {
         if let answer = checkLiterals(lhs, in: rhs, pathShaped: pathShaped) { return answer }
+        if let witness = quickWitness(lhs, in: rhs, pathShaped: pathShaped) { return .notIncluded(witness: witness) }
         let alphabet = Alphabet(patterns: lhs.flatMap { $0 } + rhs)
-        var left: [any StepAutomaton] = lhs.map { Automaton($0) }
-        if pathShaped { left.append(PathShape()) }
-        let right = Automaton(rhs)
+        var automata: [any StepAutomaton] = lhs.map { Automaton($0) }
+        if pathShaped { automata.append(PathShape()) }
+        let leftCount = automata.count
+        automata.append(Automaton(rhs))
 
+        // A product state is every automaton's state set, one after the other, each ended by -1.
+        func components(_ state: [Int]) -> [ArraySlice<Int>] {
+            state.split(separator: -1, omittingEmptySubsequences: false).dropLast()
+        }
         // Breadth-first over the product; `parents` leads back from a state to the start.
-        var states: [[[Int]]] = [left.map { $0.start } + [right.start]]
+        var states: [[Int]] = [automata.flatMap { $0.start + [-1] }]
         var parents: [(state: Int, byte: UInt8)] = [(-1, 0)]
-        var seen: [[[Int]]: Int] = [states[0]: 0]
+        var seen: [[Int]: Int] = [states[0]: 0]
         var head = 0
         while head < states.count {
-            let state = states[head]
-            let leftAccepts = zip(left, state).allSatisfy { automaton, states in automaton.accepts(states) }
-            if leftAccepts && !right.accepts(state[left.count]) {
+            let state = components(states[head])
+            let leftAccepts = (0..<leftCount).allSatisfy { automata[$0].accepts(Array(state[$0])) }
+            if leftAccepts && !automata[leftCount].accepts(Array(state[leftCount])) {
                 var bytes: [UInt8] = []
                 var current = head
                 while parents[current].state >= 0 {
@@ -50,15 +57,14 @@ public enum PatternInclusion {
                 return .notIncluded(witness: String(decoding: bytes.reversed(), as: UTF8.self))
             }
             next: for byte in alphabet.bytes {
-                var next = [[Int]]()
-                next.reserveCapacity(state.count)
-                for (index, automaton) in left.enumerated() {
-                    let step = automaton.step(state[index], byte)
+                var next: [Int] = []
+                for (index, automaton) in automata.enumerated() {
+                    let step = automaton.step(Array(state[index]), byte)
                     // A left automaton with no live state accepts nothing down this path.
-                    if step.isEmpty { continue next }
-                    next.append(step)
+                    if step.isEmpty && index < leftCount { continue next }
+                    next += step
+                    next.append(-1)
                 }
-                next.append(right.step(state[left.count], byte))
                 if seen[next] == nil {
                     if states.count >= stateBudget { return .undecided }
                     seen[next] = states.count
@@ -69,6 +75,17 @@ public enum PatternInclusion {
             head += 1
         }
         return .included
+    }
+
+    /// A value that settles the question at once, tried before any search: for each pattern
+    /// on the left, its value with every wildcard empty, `x`, or (crossing a `/`) `x/x`.
+    private static func quickWitness(_ lhs: [[Pattern]], in rhs: [Pattern], pathShaped: Bool) -> String? {
+        guard let first = lhs.first else { return nil }
+        let candidates = first.flatMap { [$0.shortestValue, $0.filled(with: "x"), $0.filled(with: "x/x")] }
+        return candidates.first { value in
+            lhs.allSatisfy { patterns in patterns.contains { $0.matches(value) } }
+                && (!pathShaped || isPathShaped(value)) && !rhs.contains { $0.matches(value) }
+        }
     }
 
     /// The answer without automata when the left side is a finite set of literal values.
@@ -218,12 +235,14 @@ extension Pattern {
     }
 
     /// The value the pattern accepts with every wildcard matching nothing.
-    public var shortestValue: String {
-        String(
-            decoding: pieces.flatMap { piece -> [UInt8] in
-                if case let .literal(bytes) = piece { return bytes }
-                return []
-            }, as: UTF8.self)
+    public var shortestValue: String { filled(with: "") }
+
+    /// The pattern with every wildcard replaced by `text`.
+    func filled(with text: String) -> String {
+        pieces.map { piece -> String in
+            if case let .literal(bytes) = piece { return String(decoding: bytes, as: UTF8.self) }
+            return text
+        }.joined()
     }
 
     /// True when the pattern has a `*` that stops at `/`.
