@@ -77,6 +77,15 @@ import Testing
         #expect(try notes(#"project_path = "*/**", ref = "main""#).count == 1)  // every project; see below
     }
 
+    @Test func admitsTestsTheWayIAMDoes() throws {
+        let found = try trust(rule(#"project_path = "g/*", ref = "main""#))
+        // IAM's * crosses "/": the deeper project is admitted, as AWS would admit it.
+        #expect(found.admits(sub: "project_path:g/a/b:ref_type:branch:ref:main"))
+        #expect(found.admits(sub: "project_path:g/a:ref_type:tag:ref:main"))
+        #expect(!found.admits(sub: "project_path:h/a:ref_type:branch:ref:main"))
+        #expect(!found.admits(sub: "project_path:g/a:ref_type:branch:ref:main2"))
+    }
+
     @Test func theExampleValueIsAdmittedByIAMButNotByTheRule() throws {
         let note = try #require(try notes(#"project_path = "g/*/app""#).first)
         let example = String(note.split(separator: "\"").dropLast().last!)
