@@ -59,6 +59,20 @@ import Testing
         #expect(only[0].contains("platform/"), "\(only)")
     }
 
+    @Test func refPathBecomesRefTypeAndRef() throws {
+        #expect(
+            try subjects(#"project_path = "g/p", ref_path = ["refs/heads/main", "refs/tags/v*"]"#) == [
+                "project_path:g/p:ref_type:branch:ref:main", "project_path:g/p:ref_type:tag:ref:v*",
+            ])
+        let found = try notes(#"project_path = "g/p", ref_path = ["refs/heads/main", "refs/tags/v*"]"#)
+        #expect(found.count == 1 && found[0].contains(#"becomes ref "main" or "v*" in the trust policy"#), "\(found)")
+        // A pattern that does not name the kind of ref cannot be split: the policy admits every ref.
+        #expect(try subjects(#"project_path = "g/p", ref_path = ["refs/heads/main", "refs/**"]"#) == ["project_path:g/p:ref_type:*:ref:*"])
+        #expect(try notes(#"project_path = "g/p", ref_path = "refs/**""#).contains { $0.contains("ref_path = \"refs/**\" cannot be part") })
+        // With ref or ref_type, those are used and ref_path is reported.
+        #expect(try subjects(#"project_path = "g/p", ref = "main", ref_path = "refs/heads/main""#) == ["project_path:g/p:ref_type:*:ref:main"])
+    }
+
     @Test func aSubConditionIsUsedAsItIs() throws {
         #expect(try subjects(#"sub = "project_path:g/p:ref_type:branch:ref:main""#) == ["project_path:g/p:ref_type:branch:ref:main"])
         let found = try notes(#"sub = "project_path:g/p:**", project_path = "g/p""#)
@@ -144,39 +158,50 @@ import Testing
 
     // MARK: exactness
 
-    /// Random rules over project_path, ref_type and ref, random path-shaped claims: the policy
-    /// admits every sub a rule of the role matches (never narrower), and when it has no notes
-    /// it admits nothing else (never broader without saying so).
+    /// Random rules over project_path, ref_type, ref and ref_path, random path-shaped claims:
+    /// the policy admits every sub a rule of the role matches (never narrower), and when no
+    /// note says it admits more than a rule, it admits nothing else (never broader without
+    /// saying so; the note that a rule reaches every project is no such note: so does the rule).
     @Test func neverNarrowerAndOnlyReportedlyBroader() throws {
         var random = SeededGenerator(state: 42)
         let pathPatterns = ["g/p", "g/*", "g/**", "**", "*/p", "g/*/p", "h/**", "*/**"]
         let refPatterns = ["main", "release/*", "release/**", "*", "**", "v*"]
+        let refPathPatterns = ["refs/heads/main", "refs/tags/v*", "refs/heads/release/**", "refs/**", "refs/heads/*"]
         let paths = ["g/p", "g/q", "g/a/p", "h/p", "h/a/b", "x/p"]
         let refs = ["main", "release/1", "release/1/x", "v2", "feature/a", "dev"]
+        var exactPolicies = 0
         for _ in 0..<150 {
             var text = ""
             for _ in 0..<Int.random(in: 1...3, using: &random) {
                 var parts: [String] = []
                 if Bool.random(using: &random) { parts.append("project_path = \"\(pathPatterns.randomElement(using: &random)!)\"") }
-                if Bool.random(using: &random) { parts.append("ref_type = \"\(["branch", "tag"].randomElement(using: &random)!)\"") }
-                if parts.isEmpty || Bool.random(using: &random) { parts.append("ref = \"\(refPatterns.randomElement(using: &random)!)\"") }
+                if Int.random(in: 0..<4, using: &random) == 0 {
+                    let some = (0..<Int.random(in: 1...2, using: &random)).map { _ in "\"\(refPathPatterns.randomElement(using: &random)!)\"" }
+                    parts.append("ref_path = [\(some.joined(separator: ", "))]")
+                } else {
+                    if Bool.random(using: &random) { parts.append("ref_type = \"\(["branch", "tag"].randomElement(using: &random)!)\"") }
+                    if parts.isEmpty || Bool.random(using: &random) { parts.append("ref = \"\(refPatterns.randomElement(using: &random)!)\"") }
+                }
                 text += rule(parts.joined(separator: ", "))
             }
             let mapping = try loadMapping(text).mapping
             let trust = TrustPolicy.trust(for: deploy, mapping: mapping)
-            let broadnessReported = trust.notes.contains { $0.message.contains("IAM's * also matches") }
+            let broader = trust.notes.contains { $0.message.contains("also matches") || $0.message.contains("cannot be part") }
+            if !broader { exactPolicies += 1 }
             for path in paths {
                 for refType in ["branch", "tag"] {
                     for ref in refs {
-                        let claims = Claims(strings: [("project_path", path), ("ref_type", refType), ("ref", ref)])
+                        let refPath = (refType == "branch" ? "refs/heads/" : "refs/tags/") + ref
+                        let claims = Claims(strings: [("project_path", path), ("ref_type", refType), ("ref", ref), ("ref_path", refPath)])
                         let sub = GitLabSubject.defaultSubject(claims)!
                         let matched = RuleMatcher.firstMatch(in: mapping.rules, claims: claims) != nil
                         if matched { #expect(trust.admits(sub: sub), "\(text) must admit \(sub)") }
-                        if !broadnessReported && trust.admits(sub: sub) { #expect(matched, "\(text) admits \(sub) silently") }
+                        if !broader && trust.admits(sub: sub) { #expect(matched, "\(text) admits \(sub) silently") }
                     }
                 }
             }
         }
+        #expect(exactPolicies > 30, "the property must be exercised on exact policies too")
     }
 
     // MARK: documents

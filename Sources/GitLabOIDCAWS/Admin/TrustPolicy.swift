@@ -145,13 +145,10 @@ public enum TrustPolicy {
                 reportBreadth(of: sub.patterns, as: "sub", condition: sub)
             } else {
                 projectPaths = projectPathPatterns()
-                let refTypes = component("ref_type")
-                let refs = component("ref")
+                let refs = refPatterns()
                 subjects = projectPaths!.flatMap { path in
-                    refTypes.flatMap { refType in
-                        refs.map { ref in
-                            Pattern("project_path:\(path.source):ref_type:\(refType.source):ref:\(ref.source)")
-                        }
+                    refs.map { refType, ref in
+                        Pattern("project_path:\(path.source):ref_type:\(refType.source):ref:\(ref.source)")
                     }
                 }
             }
@@ -177,6 +174,33 @@ public enum TrustPolicy {
                 of: paths, as: "project_path", condition: namespace,
                 prefix: "\(namespace.written) becomes project_path \(paths.map { quoted($0.source) }.joined(separator: " or ")) in the trust policy, and ")
             return paths
+        }
+
+        /// The `ref_type` and `ref` parts of `sub`: every pair of the rule's `ref_type` and
+        /// `ref` patterns; for a rule that tests neither but `ref_path`, the pairs its
+        /// patterns spell (`refs/heads/<ref>` is a branch, `refs/tags/<ref>` a tag), when each
+        /// of them starts so.
+        mutating func refPatterns() -> [(Pattern, Pattern)] {
+            let kinds = [("refs/heads/", "branch"), ("refs/tags/", "tag")]
+            if rule.condition(on: "ref_type") == nil, rule.condition(on: "ref") == nil,
+                let refPath = rule.condition(on: "ref_path")
+            {
+                let pairs = refPath.patterns.compactMap { pattern -> (Pattern, Pattern)? in
+                    guard let (prefix, kind) = kinds.first(where: { pattern.source.hasPrefix($0.0) }) else { return nil }
+                    return (Pattern(kind), Pattern(String(pattern.source.dropFirst(prefix.count))))
+                }
+                if pairs.count == refPath.patterns.count {
+                    enforced.insert("ref_path")
+                    let refs = pairs.map(\.1)
+                    reportBreadth(
+                        of: refs, as: "ref", condition: refPath,
+                        prefix: "\(refPath.written) becomes ref \(refs.map { quoted($0.source) }.joined(separator: " or ")) in the trust policy, and ")
+                    return pairs
+                }
+            }
+            let refTypes = component("ref_type")
+            let refs = component("ref")
+            return refTypes.flatMap { refType in refs.map { (refType, $0) } }
         }
 
         /// The patterns of the rule's condition on `claim`, or everything.

@@ -11,8 +11,8 @@ struct ExplainCommand: ParsableCommand {
             duration, region, output, the sub AWS will see, and whether the trust policy \
             `trust-policy` prints for the role admits that sub.
 
-            Exit status: 0 a rule matches, 1 no rule matches or the token fails verification, \
-            2 invalid mapping file, 64 bad usage.
+            Exit status: 0 a rule matches, 1 no rule matches or the token file cannot be read \
+            or fails verification, 2 invalid mapping file, 64 bad usage.
             """
     )
 
