@@ -96,6 +96,7 @@ public struct Explanation {
         lines.append("duration: \(settings.duration) s")
         lines.append("region: \(settings.region)")
         lines.append("output: \(settings.output.rawValue)")
+        lines += JobProfiles.explanation(mapping: mapping, claims: claims)
         if let subject {
             lines.append(
                 "sub seen by AWS: \(subject.value)"
@@ -158,6 +159,16 @@ public struct Explanation {
                     ("duration", .integer(Int64(settings.duration))),
                     ("region", .string(settings.region)),
                     ("output", .string(settings.output.rawValue)),
+                    (
+                        "profiles",
+                        .array(
+                            JobProfiles.resolve(mapping: mapping, claims: claims).map { profile in
+                                .object([
+                                    ("name", .string(profile.name)), ("rule", .integer(Int64(profile.rule.number))),
+                                    ("role", .string(profile.rule.role.description)),
+                                ])
+                            })
+                    ),
                     ("sub", subject.map { .string($0.value) } ?? .null),
                     ("sub_derived", subject.map { .bool($0.derived) } ?? .null),
                     ("trust_policy_admits_sub", trustAdmitsSubject.map(JSONValue.bool) ?? .null),

@@ -64,6 +64,7 @@ def assert_golden(name: str, result: AdminResult) -> None:
     path = golden_path(name)
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(result.transcript)
+        DOCS.write_text(filled_doc(DOCS.read_text()))
         return
     assert path.exists(), f"no golden file {path.name}: run with UPDATE_GOLDEN=1 and review it"
     expected = path.read_text()
