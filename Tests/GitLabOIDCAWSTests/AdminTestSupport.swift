@@ -7,9 +7,10 @@ func loadMapping(_ rules: String, settings: String = "") throws -> LoadedMapping
 }
 
 /// A rule with `match` written as an inline table, e.g. `rule("project_path = \"g/p\"")`.
-func rule(_ match: String, role: String = "deploy", name: String? = nil) -> String {
+func rule(_ match: String, role: String = "deploy", name: String? = nil, profile: String? = nil) -> String {
     var text = "[[rule]]\n"
     if let name { text += "name = \"\(name)\"\n" }
+    if let profile { text += "profile = \"\(profile)\"\n" }
     text += "role = \"arn:aws:iam::111122223333:role/\(role)\"\nmatch = { \(match) }\n"
     return text
 }

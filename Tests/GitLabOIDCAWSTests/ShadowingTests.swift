@@ -62,6 +62,16 @@ import Testing
         #expect(messages.contains { $0.contains("can never match") && $0.contains("redundant") })
     }
 
+    @Test func aRuleThatProvidesAProfileIsNeverDead() throws {
+        let profiled = try loadMapping(
+            rule(#"project_path = "g/**""#) + rule(#"project_path = "g/p""#, role: "dns", profile: "dns"),
+            settings: #"output = "profile""#)
+        #expect(!MappingCheck.findings(profiled).contains { $0.message.contains("can never match") })
+        // Without a profile name (or with output env) the same rule is dead.
+        let plain = try loadMapping(rule(#"project_path = "g/**""#) + rule(#"project_path = "g/p""#, role: "dns"), settings: #"output = "profile""#)
+        #expect(MappingCheck.findings(plain).contains { $0.message.contains("can never match") })
+    }
+
     @Test func onlyEarlierRulesShadow() throws {
         let loaded = try loadMapping(rule(#"project_path = "g/p""#) + rule(#"project_path = "g/*""#))
         #expect(!MappingCheck.findings(loaded).contains { $0.message.contains("can never match") })

@@ -34,10 +34,13 @@ public enum MappingCheck {
         }
     }
 
-    /// A warning for each rule that an earlier rule always beats.
+    /// A warning for each rule that an earlier rule always beats. A rule that names a
+    /// `profile` with output `profile` is never dead: every matching rule of that kind becomes
+    /// a profile of the job, first match or not.
     static func shadowedRules(_ mapping: Mapping) -> [ConfigDiagnostic] {
         var result: [ConfigDiagnostic] = []
         for (index, later) in mapping.rules.enumerated() {
+            if later.profile != nil && EffectiveSettings(rule: later, mapping: mapping).output == .profile { continue }
             guard let earlier = mapping.rules[..<index].first(where: { covers($0, later) }) else { continue }
             let consequence =
                 earlier.role == later.role
