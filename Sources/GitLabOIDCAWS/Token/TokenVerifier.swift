@@ -6,7 +6,8 @@ public struct VerifiedToken: Sendable {
 
 /// Verifies an ID token the way `hook` and `explain --token-file` both need: structure and
 /// algorithm, then `iss`/`aud`/`exp`/`nbf`, then the RSA signature with the issuer's key
-/// (refetching the key set once when the `kid` is unknown, for key rotation).
+/// (refetching the key set once when the `kid` is unknown, for key rotation). RS384 and
+/// RS512 are accepted with the same RSA keys as RS256, even when the JWK says `alg: RS256`.
 public struct TokenVerifier {
     public let policy: ClaimPolicy
     public let keys: KeySetSource
@@ -29,10 +30,6 @@ public struct TokenVerifier {
         guard let key = keySet.key(for: jwt.keyID) else {
             if let keyID = jwt.keyID { throw TokenError.unknownKeyID(keyID, keySetURL: keys.keySetURL) }
             throw TokenError.missingKeyID(keySetURL: keys.keySetURL)
-        }
-        if let algorithm = key.algorithm, algorithm != jwt.algorithm.rawValue {
-            throw TokenError.unusableKey(
-                keyID: key.keyID ?? "?", reason: "it is for \(algorithm) but the token uses \(jwt.algorithm.rawValue)")
         }
         let publicKey: RSAPublicKey
         do {
