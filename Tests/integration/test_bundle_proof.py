@@ -22,7 +22,7 @@ import pytest
 from harness.env import isolated_env
 from harness.hook import CREDENTIAL_KEYS, EnvFile, assert_credentials_appended, assert_no_secrets, pre_build_script
 from harness.mapping import DEFAULT_RULES, PROJECT_ROLE, mapping_toml, role_name
-from harness.runner_stage import GITLAB_ENV_FILE, StageResult, generate_stage_script
+from harness.runner_stage import GITLAB_ENV_FILE, StageResult, generate_stage_script, stage_body
 from harness.tls import HTTPSIssuer, TestCA
 
 BUNDLE = os.environ.get("GITLAB_OIDC_AWS_BUNDLE")
@@ -68,7 +68,7 @@ def run_in_container(rootfs: Path, mounts: dict[str, Path], script: str, timeout
     proc = subprocess.run(["unshare", "--mount", "--propagation", "private", "--", "sh", "-ec", "\n".join(setup)],
                           input=script.encode(), capture_output=True, timeout=timeout)
     return StageResult(proc.returncode, proc.stdout.decode("utf-8", "replace"),
-                       proc.stderr.decode("utf-8", "replace"), script)
+                       proc.stderr.decode("utf-8", "replace"), script, script)
 
 
 def fresh_project(rootfs: Path) -> Path:
@@ -83,8 +83,9 @@ def job_script(token: str, commands: list[str]) -> str:
     """A docker-executor `step_script` for `sh` (dash), with the bundled hook as pre_build_script."""
     variables = [("CI", "true"), ("GITLAB_CI", "true"), ("CI_PROJECT_DIR", str(PROJECT_IN_JOB)),
                  ("CI_PROJECT_PATH", "group/project"), ("CI_JOB_ID", "1001"), ("AWS_ID_TOKEN", token)]
-    return generate_stage_script(shell="sh", variables=variables, project_dir=PROJECT_IN_JOB, commands=commands,
-                                 pre_build_script=pre_build_script(HOOK_IN_JOB, MAPPING_IN_JOB), posix_escapes=True)
+    body = stage_body(variables=variables, project_dir=PROJECT_IN_JOB, commands=commands,
+                      pre_build_script=pre_build_script(HOOK_IN_JOB, MAPPING_IN_JOB), posix_escapes=True)
+    return generate_stage_script("sh", body, posix_escapes=True)
 
 
 def caller_identity(env_file: Path, endpoint: str, tmp_path: Path) -> str:
