@@ -19,6 +19,7 @@ REPO="$(cd "$(dirname "$0")" && pwd)"
 . "$REPO/scripts/common.sh"
 
 NAME=gitlab-oidc-aws
+HOST_CA_FILE=/etc/ssl/certs/ca-certificates.crt
 EXAMPLE="$REPO/runner-config/oidc-aws.toml"
 # Libraries of the C library itself: a bundle uses the job image's (they must match each other).
 GLIBC_LIBRARIES='^(ld-linux.*|libc|libm|libmvec|libpthread|libdl|librt|libresolv|libutil|libanl|libnsl|libBrokenLocale|libthread_db|libnss_.*|libcrypt)\.so'
@@ -42,8 +43,9 @@ Options:
   --binary FILE    install this already built binary instead of building one
   --uninstall      remove the binary and the files an earlier install under PREFIX recorded
                    in PREFIX/share/$NAME/installed-files; the mapping stays
-  --bundle DIR     build the portable bundle for container executors in DIR: DIR/$NAME
-                   and the libraries it needs beyond the C library in DIR/lib
+  --bundle DIR     build the portable bundle for container executors in DIR: DIR/$NAME,
+                   the libraries it needs beyond the C library in DIR/lib, a copy of the
+                   host's CA certificates, and BUNDLE-INFO (the glibc version it needs)
   -h, --help       this text
 
 Exit status: 0 done, 1 failed (the message says why), 64 bad usage.
@@ -332,7 +334,7 @@ verify_bundle() {
 do_bundle() {
   require_root "it installs Debian packages (patchelf and the build dependencies)"
   require_debian
-  apt_install_missing "${BUILD_PACKAGES[@]}" patchelf
+  apt_install_missing "${BUILD_PACKAGES[@]}" patchelf ca-certificates
   local dir parent built stage soname path glibc libs=() version
   dir="$(absolute "$BUNDLE")"
   dir="${dir%/}"
@@ -360,6 +362,11 @@ do_bundle() {
   # shellcheck disable=SC2016
   patchelf --force-rpath --set-rpath '$ORIGIN/lib' "$stage/$NAME"
 
+  # Trusted CAs for job images that have none where the bundled libcurl looks (ca_file).
+  [ -r "$HOST_CA_FILE" ] || die "$HOST_CA_FILE is missing: apt-get install ca-certificates"
+  cp -L "$HOST_CA_FILE" "$stage/ca-certificates.crt"
+  chmod 0644 "$stage/ca-certificates.crt"
+
   glibc="$(glibc_needed "$stage/$NAME" "$stage"/lib/*)"
   version="$("$stage/$NAME" version)" || die "the bundled binary does not run on this machine"
   cat >"$stage/BUNDLE-INFO" <<EOF
@@ -368,6 +375,8 @@ $version, bundled by install.sh on $(. /etc/os-release && printf '%s' "${PRETTY_
 Needs in the job image: glibc $glibc or newer ($(uname -m)), nothing else. The libraries below come
 from this directory (lib/, found through the run path \$ORIGIN/lib), not from the image.
 Mount this directory read-only into job containers; see docs/admin-guide.md.
+ca-certificates.crt is this host's $HOST_CA_FILE: for job images without CA certificates
+at that path, set ca_file = "$dir/ca-certificates.crt" in the mapping.
 
 Libraries: ${libs[*]}
 EOF
@@ -381,7 +390,7 @@ EOF
     CLEANUP+=("$stage.old")
   fi
   mv "$stage" "$dir"
-  say "bundle ready in $dir: $NAME, lib/ (${#libs[@]} libraries), BUNDLE-INFO; needs glibc $glibc or newer in the job image"
+  say "bundle ready in $dir: $NAME, lib/ (${#libs[@]} libraries), ca-certificates.crt, BUNDLE-INFO; needs glibc $glibc or newer in the job image"
 }
 
 case "$ACTION" in

@@ -176,6 +176,7 @@ def test_bundle_layout(binary, tmp_path):
     assert set(resolved) >= libs
     for soname in libs:
         assert Path(resolved[soname]).resolve() == (bundle / "lib" / soname).resolve(), soname
+    assert (bundle / "ca-certificates.crt").read_bytes() == Path("/etc/ssl/certs/ca-certificates.crt").read_bytes()
     info = (bundle / "BUNDLE-INFO").read_text()
     assert re.search(r"glibc 2\.\d+ or newer", info)
     clean = subprocess.run([bundle / NAME, "version"], capture_output=True, text=True, env={})
