@@ -13,7 +13,8 @@ struct GitLabOIDCAWSCommand: ParsableCommand {
             """,
         version: gitlabOIDCAWSVersion,
         subcommands: [
-            HookCommand.self, CheckCommand.self, ExplainCommand.self, TrustPolicyCommand.self, VersionCommand.self,
+            HookCommand.self, CheckCommand.self, ExplainCommand.self, TrustPolicyCommand.self,
+            CredentialProcessCommand.self, VersionCommand.self,
         ]
     )
 }

@@ -11,4 +11,5 @@ Modules:
   runner_stage reproduction of GitLab Runner's bash/sh stage scripts
   mapping      mapping-file TOML and the roles the tests map
   hook         running the hook; env-file, exit-code and leak assertions
+  aws_clients  the AWS CLI and boto3 run in a job's environment (env file applied)
 """
