@@ -17,14 +17,39 @@ import Testing
     @Test func pathsWithoutIdsAreWarnedAbout() throws {
         let byProject = try messages(rule(#"project_path = "g/p""#))
         #expect(byProject.count == 1)
-        #expect(byProject[0].contains("`project_path` only") && byProject[0].contains("project_id"))
+        #expect(byProject[0].contains(#"by path only (`project_path = "g/p"`)"#) && byProject[0].contains("add project_id = <id>"))
 
-        let byNamespace = try messages(rule(#"namespace_path = "g""#))
+        let byNamespace = try messages(rule(#"namespace_path = ["g", "h"]"#))
         #expect(byNamespace.count == 1)
-        #expect(byNamespace[0].contains("`namespace_path` only") && byNamespace[0].contains("namespace_id"))
+        #expect(byNamespace[0].contains("add namespace_id = <id>"))
+
+        let directChildren = try messages(rule(#"project_path = "g/*""#))
+        #expect(directChildren.count == 1 && directChildren[0].contains("add namespace_id = <id>"))
 
         #expect(try messages(rule(#"project_path = "g/p", namespace_id = 3"#)).isEmpty)
         #expect(try messages(rule(#"project_path = "g/p", project_id = 3"#)).isEmpty)
+    }
+
+    @Test func pathsNoIdCanReplaceAreNotWarnedAbout() throws {
+        for match in [
+            #"namespace_path = ["platform", "platform/**"]"#, #"project_path = "g/**""#, #"project_path = "g/app-*""#,
+            #"project_path = ["g/p", "h/**"]"#,
+        ] {
+            #expect(try messages(rule(match)).isEmpty, "\(match)")
+        }
+    }
+
+    @Test func idAlternatives() throws {
+        func alternative(_ match: String) throws -> String? {
+            MappingCheck.idAlternative(try parsedRule(match).conditions[0])
+        }
+        #expect(try alternative(#"project_path = ["g/p", "h/q"]"#) == "project_id")
+        #expect(try alternative(#"project_path = ["g/*", "h/*"]"#) == "namespace_id")
+        #expect(try alternative(#"project_path = ["g/p", "h/*"]"#) == "project_id or namespace_id")
+        #expect(try alternative(#"project_path = "g/*/p""#) == nil)
+        #expect(try alternative(#"namespace_path = "g/sub""#) == "namespace_id")
+        #expect(try alternative(#"namespace_path = "g/*""#) == nil)
+        #expect(try alternative(#"ref = "main""#) == nil)
     }
 
     @Test func theMutableNameWarningPointsAtTheCondition() throws {
@@ -48,7 +73,7 @@ import Testing
         ] {
             let found = try messages(rule(match))
             #expect(found.contains { $0.contains("every project on the instance") }, "\(match): \(found)")
-            #expect(!found.contains { $0.contains("only;") }, "\(match): \(found)")
+            #expect(!found.contains { $0.contains("by path only") }, "\(match): \(found)")
         }
     }
 

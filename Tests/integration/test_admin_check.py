@@ -23,9 +23,9 @@ GOLDEN = [
 @pytest.mark.parametrize("name,args,code", GOLDEN, ids=[g[0] for g in GOLDEN])
 def test_check_transcripts(binary, base_env, name, args, code):
     r = run_golden(binary, base_env, name, args, code)
-    # Findings one per line on stdout, compiler style; only the summary on stderr.
-    assert all(FINDING.fullmatch(line) for line in r.stdout.splitlines()), r.stdout
-    assert len(r.stderr.splitlines()) == 1 and r.stderr.startswith("gitlab-oidc-aws: "), r.stderr
+    # Findings one per line on stderr, compiler style; only the summary on stdout.
+    assert all(FINDING.fullmatch(line) for line in r.stderr.splitlines()), r.stderr
+    assert len(r.stdout.splitlines()) == 1 and r.stdout.startswith(args[2] + ": "), r.stdout
 
 
 def test_every_kind_of_warning_is_found_where_it_stands(binary, base_env):
@@ -33,12 +33,12 @@ def test_every_kind_of_warning_is_found_where_it_stands(binary, base_env):
     r = run_admin(binary, base_env, ["check", "--config", "mapping.toml"])
     lines = (GOLDEN_DIR / "mapping.toml").read_text().splitlines()
     found = {}
-    for finding in r.stdout.splitlines():
+    for finding in r.stderr.splitlines():
         path, line, _, message = finding.split(":", 3)
         assert path == "mapping.toml"
         found.setdefault(message, int(line))
     by_kind = {kind: [(m, n) for m, n in found.items() if key in m] for kind, key in {
-        "shadowed": "can never match", "mutable": "picks projects by", "instance": "every project",
+        "shadowed": "can never match", "mutable": "picks projects by path", "instance": "every project",
         "duplicate": "also the name", "unknown claim": "not a claim GitLab"}.items()}
     assert all(by_kind.values()), by_kind
     (shadow, shadow_line), = by_kind["shadowed"]
@@ -57,13 +57,13 @@ def test_check_and_hook_agree_on_validity(binary, base_env, hook, name):
     """`hook` exits 2 exactly for the files `check` calls invalid."""
     checked = run_admin(binary, base_env, ["check", "--config", name])
     hooked = hook(GOLDEN_DIR / name)  # no token: a valid file means "nothing to do", exit 0
-    assert (checked.returncode == 2) == (hooked.returncode == 2), (checked.transcript, hooked.stderr)
+    assert (checked.returncode == 2) == (hooked.returncode == 2), (checked.stderr, hooked.stderr)
 
 
 def test_unreadable_file_is_invalid(binary, base_env, tmp_path):
     r = run_admin(binary, base_env, ["check", "--config", str(tmp_path / "absent.toml")])
     assert r.returncode == 2
-    assert "absent.toml" in r.stdout and "error" in r.stdout
+    assert "absent.toml" in r.stderr and "error" in r.stderr
 
 
 @pytest.mark.parametrize("args", [["check", "--bogus"], ["check", "--config"], ["check", "--strict=yes"]])

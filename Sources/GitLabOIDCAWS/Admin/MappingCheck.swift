@@ -57,25 +57,45 @@ public enum MappingCheck {
 
     // MARK: Mutable names
 
-    /// A warning for each rule that picks projects only by `project_path` / `namespace_path`.
+    /// A warning for each rule that picks projects only by `project_path` / `namespace_path`
+    /// where ids could say the same: exact project paths (`project_id`), exact namespace paths
+    /// or every project directly in one (`<namespace>/*`: `namespace_id`). Paths with other
+    /// wildcards (`platform/**`) have no id equivalent and get no warning.
     static func mutableNames(_ mapping: Mapping) -> [ConfigDiagnostic] {
         mapping.rules.compactMap { rule in
             guard !rule.conditions.contains(where: { ClaimDomain.immutableProjectClaims.contains($0.claim) }) else {
                 return nil
             }
-            let byName = rule.conditions.filter {
-                ClaimDomain.mutableProjectClaims.contains($0.claim)
-                    && !ClaimDomain.coversEveryValue(of: $0.claim, $0.patterns)
+            let byName = rule.conditions.compactMap { condition in
+                idAlternative(condition).map { (condition, $0) }
             }
-            guard let first = byName.first else { return nil }
-            let names = byName.map { "`\($0.claim)`" }.joined(separator: " and ")
-            let idAdvice =
-                byName.contains { $0.claim == "project_path" }
-                ? "project_id = \"<id>\"" : "namespace_id = \"<id>\""
+            guard let (first, _) = byName.first else { return nil }
+            let names = byName.map { "`\($0.0.written)`" }.joined(separator: " and ")
+            var ids: [String] = []
+            for (_, alternative) in byName where !ids.contains(alternative) { ids.append(alternative) }
             return warning(
                 mapping, first.line,
-                "\(rule.label) picks projects by \(names) only; after a rename or transfer another project can take the path and get \(rule.role.name). Ids never change hands: add \(idAdvice) to the match"
+                "\(rule.label) picks projects by path only (\(names)); after a rename or transfer another project can take the path and get \(rule.role.name). Ids never change hands: add \(ids.map { "\($0) = <id>" }.joined(separator: " or ")) to the match"
             )
+        }
+    }
+
+    /// The id claim that could replace a path condition, when one can.
+    static func idAlternative(_ condition: Condition) -> String? {
+        func directChildren(_ pattern: Pattern) -> Bool {
+            guard pattern.pieces.count == 2, case let .literal(bytes) = pattern.pieces[0], bytes.last == UInt8(ascii: "/")
+            else { return false }
+            return pattern.pieces[1] == .segmentWildcard
+        }
+        switch condition.claim {
+        case "project_path" where condition.patterns.allSatisfy(\.isLiteral):
+            return "project_id"
+        case "project_path" where condition.patterns.allSatisfy({ $0.isLiteral || directChildren($0) }):
+            return condition.patterns.allSatisfy(directChildren) ? "namespace_id" : "project_id or namespace_id"
+        case "namespace_path" where condition.patterns.allSatisfy(\.isLiteral):
+            return "namespace_id"
+        default:
+            return nil
         }
     }
 

@@ -6,8 +6,8 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Validate the mapping file; print errors and warnings with line numbers.",
         discussion: """
-            Prints one finding per line on stdout, as FILE:LINE: error|warning: message, and a \
-            summary on stderr. Beyond what `hook` validates, it warns about rules that can never \
+            Prints one finding per line on stderr, as FILE:LINE: error|warning: message, like a \
+            compiler, then a one-line summary on stdout. Beyond what `hook` validates, it warns about rules that can never \
             match because an earlier rule matches first, rules that pick projects only by path, \
             rules that match every project of the instance, and rule names used twice.
 
@@ -30,25 +30,30 @@ struct CheckCommand: ParsableCommand {
                 findings = MappingCheck.findings(loaded)
                 rules = loaded.mapping.rules.count
             } catch let error as ConfigError {
-                for diagnostic in error.diagnostics { Console.print(diagnostic.description) }
-                Console.log(
-                    "\(options.config): invalid: \(count(error.errors.count, "error")), \(count(error.diagnostics.count - error.errors.count, "warning"))"
+                for diagnostic in error.diagnostics { Console.report(diagnostic.description) }
+                Console.print(
+                    "\(options.config): invalid: \(count(error.errors.count, "error"))\(warnings(error.diagnostics.count - error.errors.count))"
                 )
                 throw ExitCode(ExitStatus.code(for: error))
             }
-            for finding in findings { Console.print(finding.description) }
-            var summary = "\(options.config): valid, \(count(rules, "rule")), \(count(findings.count, "warning"))"
+            for finding in findings { Console.report(finding.description) }
+            var summary = "\(options.config): valid, \(count(rules, "rule"))\(warnings(findings.count))"
             if strict && !findings.isEmpty {
                 summary += "; --strict makes warnings fail the check"
-                Console.log(summary)
+                Console.print(summary)
                 return ExitStatus.strictWarnings
             }
-            Console.log(summary)
+            Console.print(summary)
             return 0
         }
     }
 
     private func count(_ number: Int, _ noun: String) -> String {
         "\(number) \(noun)\(number == 1 ? "" : "s")"
+    }
+
+    /// ", N warnings" for the summary; nothing when there are none.
+    private func warnings(_ number: Int) -> String {
+        number == 0 ? "" : ", " + count(number, "warning")
     }
 }

@@ -1,8 +1,8 @@
 """Golden transcripts: the exact output of an admin command, reviewed by hand and compared
 byte for byte.
 
-A transcript is what a terminal shows: a `$ gitlab-oidc-aws ARGS` line, stdout, stderr, then
-`[exit N]`. The commands run in GOLDEN_DIR, so that the mapping paths in their output are
+A transcript is what a terminal shows: a `$ gitlab-oidc-aws ARGS` line, the output (stdout
+and stderr as they interleave, from a second run with both on one pipe), then `[exit N]`. The commands run in GOLDEN_DIR, so that the mapping paths in their output are
 the short relative names shown in docs/admin-commands.md.
 
     result = run_golden(binary, env, "check-mapping", ["check", "--config", "mapping.toml"], 0)
@@ -31,26 +31,35 @@ class AdminResult:
     returncode: int
     stdout: str
     stderr: str
+    cwd: Path
+    env: dict[str, str]
+    binary: Path | str
 
     @property
     def transcript(self) -> str:
-        out = f"$ gitlab-oidc-aws {shlex.join(self.args)}\n{self.stdout}{self.stderr}"
-        return f"{out}[exit {self.returncode}]\n"
+        """The terminal's view: the command run again with stdout and stderr on one pipe, so
+        that their lines keep the order in which the program wrote them."""
+        merged = subprocess.run([str(self.binary), *self.args], cwd=self.cwd, env=self.env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, timeout=120)
+        assert merged.returncode == self.returncode
+        return f"$ gitlab-oidc-aws {shlex.join(self.args)}\n{merged.stdout.decode()}[exit {self.returncode}]\n"
 
 
 def run_admin(binary: Path | str, env: dict[str, str], args: list[str], cwd: Path = GOLDEN_DIR,
               timeout: float = 120) -> AdminResult:
-    """Run `binary ARGS` in `cwd` with stdin from /dev/null."""
+    """Run `binary ARGS` in `cwd` with stdin from /dev/null; stdout and stderr apart."""
     proc = subprocess.run([str(binary), *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                           capture_output=True, timeout=timeout)
-    return AdminResult(list(args), proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+    return AdminResult(list(args), proc.returncode, proc.stdout.decode(), proc.stderr.decode(),
+                       cwd, env, binary)
 
 
 def run_golden(binary: Path | str, env: dict[str, str], name: str, args: list[str], code: int) -> AdminResult:
     """Run `binary ARGS` in GOLDEN_DIR; it must exit `code` and print golden transcript `name`."""
     result = run_admin(binary, env, args)
-    assert result.returncode == code, result.transcript
-    assert_golden(name, result)
+    assert result.returncode == code, result.stdout + result.stderr
+    assert_golden(name, result.transcript)
     return result
 
 
@@ -58,18 +67,18 @@ def golden_path(name: str) -> Path:
     return GOLDEN_DIR / f"{name}.console"
 
 
-def assert_golden(name: str, result: AdminResult) -> None:
-    """The transcript equals GOLDEN_DIR/<name>.console exactly (or rewrites it when
-    UPDATE_GOLDEN is set)."""
+def assert_golden(name: str, transcript: str) -> None:
+    """`transcript` equals GOLDEN_DIR/<name>.console exactly (or rewrites it, and the doc's
+    blocks, when UPDATE_GOLDEN is set)."""
     path = golden_path(name)
     if os.environ.get("UPDATE_GOLDEN"):
-        path.write_text(result.transcript)
+        path.write_text(transcript)
         DOCS.write_text(filled_doc(DOCS.read_text()))
         return
     assert path.exists(), f"no golden file {path.name}: run with UPDATE_GOLDEN=1 and review it"
     expected = path.read_text()
-    assert result.transcript == expected, (
-        f"output differs from {path.name}\n--- expected\n{expected}\n--- actual\n{result.transcript}")
+    assert transcript == expected, (
+        f"output differs from {path.name}\n--- expected\n{expected}\n--- actual\n{transcript}")
 
 
 # --- the admin guide shows the golden transcripts ------------------------------------------
