@@ -14,12 +14,15 @@ enum Console {
     /// An error for the job log (stderr): config errors as compiler-style lines.
     static func error(_ error: Error) {
         if let config = error as? ConfigError {
-            for diagnostic in config.diagnostics {
-                write(LogText.oneLine(diagnostic.description, limit: 4096) + "\n", to: STDERR_FILENO)
-            }
+            for diagnostic in config.diagnostics { report(diagnostic.description) }
             return
         }
         write(prefix + "error: " + LogText.oneLine("\(error)", limit: 4096) + "\n", to: STDERR_FILENO)
+    }
+
+    /// A finding for stderr (already `FILE:LINE: severity: message`), kept on one line.
+    static func report(_ line: String) {
+        write(LogText.oneLine(line, limit: 4096) + "\n", to: STDERR_FILENO)
     }
 
     /// A result (stdout).

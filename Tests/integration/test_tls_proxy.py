@@ -11,7 +11,7 @@ from harness.issuer import DISCOVERY_PATH
 from harness.mapping import DEFAULT_RULES, mapping_toml, write_mapping
 from harness.net import free_port
 from harness.proxy import ConnectProxy
-from harness.tls import TestCA, TLSIssuer, TLSSTSDouble
+from harness.tls import TestCA, HTTPSIssuer, HTTPSSTSDouble
 
 
 def serving(server):
@@ -27,7 +27,7 @@ def ca(tmp_path):
 
 @pytest.fixture
 def tls_sts(ca):
-    yield from serving(TLSSTSDouble(ca))
+    yield from serving(HTTPSSTSDouble(ca))
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_ca_file_of_another_ca_is_refused(hook, make_mapping, issuer, tls_sts, e
 
 def test_a_certificate_for_another_host_is_refused(hook, make_mapping, issuer, env_file, tmp_path):
     wrong = TestCA(tmp_path / "wrong", server_names=["sts.other.example"])
-    with TLSSTSDouble(wrong) as server:
+    with HTTPSSTSDouble(wrong) as server:
         r = hook(make_mapping(sts_endpoint=server.url, ca_file=str(wrong.ca_file)), token=issuer.mint())
         assert server.assume_count == 0
     assert_exit(r, 1, "TLS verification failed", "127.0.0.1")
@@ -80,7 +80,7 @@ def test_a_ca_file_without_certificates_is_a_config_error(hook, make_mapping, is
 
 
 def test_https_issuer_and_sts_with_one_ca_file(hook, key_pool, ca, tls_sts, cache_dir, tmp_path, env_file):
-    with TLSIssuer(key_pool, ca) as issuer:
+    with HTTPSIssuer(key_pool, ca) as issuer:
         config = write_mapping(tmp_path, mapping_toml(
             issuer=issuer.url, sts_endpoint=tls_sts.url, cache_dir=cache_dir, rules=DEFAULT_RULES,
             ca_file=str(ca.ca_file)))
@@ -93,7 +93,7 @@ def test_https_issuer_and_sts_with_one_ca_file(hook, key_pool, ca, tls_sts, cach
 
 
 def test_without_ca_file_the_https_issuer_is_refused_too(hook, key_pool, ca, cache_dir, tmp_path, env_file, sts):
-    with TLSIssuer(key_pool, ca) as issuer:
+    with HTTPSIssuer(key_pool, ca) as issuer:
         config = write_mapping(tmp_path, mapping_toml(
             issuer=issuer.url, sts_endpoint=sts.url, cache_dir=cache_dir, rules=DEFAULT_RULES))
         r = hook(config, token=issuer.mint())

@@ -81,9 +81,7 @@ public enum MappingLoader {
         }
         var reader = Reader(path: path, keyLines: keyLines)
         let mapping = reader.readMapping(table)
-        let sorted = reader.diagnostics.enumerated().sorted {
-            ($0.element.line, $0.offset) < ($1.element.line, $1.offset)
-        }.map(\.element)
+        let sorted = reader.diagnostics.sortedByLine()
         if sorted.contains(where: { $0.severity == .error }) { throw ConfigError(diagnostics: sorted) }
         return LoadedMapping(mapping: mapping, warnings: sorted, keyLines: reader.keyLines)
     }

@@ -1,9 +1,9 @@
 """HTTPS versions of the test servers, with a private CA made at test time.
 
-    ca = TestCA(tmp_path)                       # CA + server certificate for 127.0.0.1/localhost
-    ca.ca_file                                  # PEM of the CA: the mapping's `ca_file`
-    with TLSSTSDouble(ca) as sts: sts.url       # https://127.0.0.1:<port>
-    with TLSIssuer(key_pool, ca) as issuer: ... # iss = https://127.0.0.1:<port>
+    ca = TestCA(tmp_path)                          # CA + server certificate for 127.0.0.1/localhost
+    ca.ca_file                                     # PEM of the CA: the mapping's `ca_file`
+    with HTTPSSTSDouble(ca) as sts: sts.url        # https://127.0.0.1:<port>
+    with HTTPSIssuer(key_pool, ca) as issuer: ...  # iss = https://127.0.0.1:<port>
 
 The certificates are made with `cryptography`: a self-signed CA (basicConstraints CA:TRUE)
 and a leaf it signs for `server_names` (IP and DNS subject alternative names), valid from an
@@ -131,7 +131,7 @@ class _TLSServerMixin:
         return f"https://{LOOPBACK}:{self.port}"
 
 
-class TLSSTSDouble(_TLSServerMixin, STSDouble):
+class HTTPSSTSDouble(_TLSServerMixin, STSDouble):
     """The STS double over HTTPS."""
 
     def __init__(self, ca: TestCA) -> None:
@@ -139,7 +139,7 @@ class TLSSTSDouble(_TLSServerMixin, STSDouble):
         self._init_tls(ca)
 
 
-class TLSIssuer(_TLSServerMixin, OIDCIssuer):
+class HTTPSIssuer(_TLSServerMixin, OIDCIssuer):
     """The OIDC issuer over HTTPS; its `url` (and so the tokens' `iss`) is https://."""
 
     def __init__(self, keys, ca: TestCA) -> None:
