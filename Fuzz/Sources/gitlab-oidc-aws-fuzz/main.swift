@@ -2,8 +2,9 @@ import CFuzzer
 import GitLabOIDCAWS
 import Glibc
 
-// Runs libFuzzer on the entry point named by $FUZZ_TARGET (see FuzzEntryPoints.targets);
-// the command-line arguments are libFuzzer's.
+// Runs libFuzzer on the entry point named by $FUZZ_TARGET (FuzzEntryPoints.targets, or
+// mapping-in-process: the mapping loader without its parser sandbox); the command-line
+// arguments are libFuzzer's.
 
 nonisolated(unsafe) var selected: @Sendable ([UInt8]) -> Void = { _ in }
 
@@ -14,9 +15,10 @@ func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
+let targets = FuzzEntryPoints.targets + [("mapping-in-process", FuzzEntryPoints.mappingInProcess)]
 let name = getenv("FUZZ_TARGET").map { String(cString: $0) } ?? ""
-guard let target = FuzzEntryPoints.targets.first(where: { $0.name == name }) else {
-    let names = FuzzEntryPoints.targets.map(\.name).joined(separator: ", ")
+guard let target = targets.first(where: { $0.name == name }) else {
+    let names = targets.map(\.name).joined(separator: ", ")
     let message = Array("set FUZZ_TARGET to one of: \(names)\n".utf8)
     _ = write(STDERR_FILENO, message, message.count)
     exit(64)

@@ -7,8 +7,12 @@
 public enum FuzzEntryPoints {
     /// Every target, by the name of its corpus folder `Fuzz/corpus/<name>/`.
     public static let targets: [(name: String, run: @Sendable ([UInt8]) -> Void)] = [
-        ("token", token), ("sts-answer", stsAnswer), ("mapping", mapping), ("pattern", pattern),
+        ("token", token), ("sts-answer", stsAnswer), ("mapping", { mapping($0, isolatingTheParser: true) }),
+        ("pattern", pattern),
     ]
+
+    /// `mapping` without the parser's child process, for fast fuzzing (see `mapping`).
+    public static let mappingInProcess: @Sendable ([UInt8]) -> Void = { mapping($0, isolatingTheParser: false) }
 
     /// Token decoding (`JWT.init`), then what the hook derives from an unverified token:
     /// the claim checks, rule matching and the session name.
@@ -46,14 +50,18 @@ public enum FuzzEntryPoints {
         }
     }
 
-    /// Mapping loading (`MappingLoader.parse`, with the TOML parser isolated as `load` does);
-    /// a mapping that loads is then used the way the hook uses it: rules matched against a
-    /// token's claims, session names rendered.
-    public static func mapping(_ input: [UInt8]) {
+    /// Mapping loading (`MappingLoader.parse`, with the TOML parser isolated as `load` does
+    /// unless `isolatingTheParser` is false); a mapping that loads is then used the way the
+    /// hook uses it: rules matched against a token's claims, session names rendered.
+    ///
+    /// The isolation forks a process per input, which makes fuzzing slow; `Fuzz/run.sh` fuzzes
+    /// without it in libFuzzer's crash-tolerant fork mode and then replays every crashing
+    /// input with it.
+    public static func mapping(_ input: [UInt8], isolatingTheParser: Bool) {
         let source = String(decoding: input, as: UTF8.self)
         let lineCount = source.utf8.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
         do {
-            let loaded = try MappingLoader.parse(source: source, path: "fuzz.toml", isolatingTheParser: true)
+            let loaded = try MappingLoader.parse(source: source, path: "fuzz.toml", isolatingTheParser: isolatingTheParser)
             let mapping = loaded.mapping
             precondition(!mapping.issuer.isEmpty, "a mapping without issuer loaded")
             precondition(mapping.retry.connectTimeout <= mapping.retry.requestTimeout)
