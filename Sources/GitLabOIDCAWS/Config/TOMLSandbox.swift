@@ -19,6 +19,8 @@ enum TOMLSandbox {
     /// Whether TOMLKit parses `source` (to a table or to a parse error) without dying. True
     /// when no child process can be made: then the parse runs in this process, as before.
     static func parserSurvives(_ source: String) -> Bool {
+        // An ignored SIGCHLD (inherited from a parent shell) would reap the child unseen.
+        signal(SIGCHLD, SIG_DFL)
         let child = fork()
         if child < 0 { return true }
         if child == 0 {
