@@ -23,4 +23,6 @@ BIN="$(swift build "${scratch[@]}" --sanitize=address --show-bin-path)/gitlab-oi
 test -x "$BIN"
 
 echo "==> integration tests against it"
-GITLAB_OIDC_AWS_BIN="$BIN" "$PYTHON" -m pytest -q Tests/integration "$@"
+# install.sh strips the binary it installs, so LeakSanitizer could not tell TOMLKit's leaks
+# from others there; the installer is tested in the normal run.
+GITLAB_OIDC_AWS_BIN="$BIN" "$PYTHON" -m pytest -q Tests/integration --ignore=Tests/integration/test_install.py "$@"
