@@ -7,19 +7,23 @@ public struct RoleARN: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `text`, or returns nil when it is not an IAM role ARN.
     public init?(_ text: String) {
-        let parts = text.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "arn", parts[2] == "iam", parts[3].isEmpty else { return nil }
-        guard ["aws", "aws-cn", "aws-us-gov"].contains(String(parts[1])) else { return nil }
-        guard parts[4].count == 12, parts[4].utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-        guard parts[5].hasPrefix("role/") else { return nil }
-        let resource = parts[5].dropFirst("role/".count)
-        guard let name = resource.split(separator: "/", omittingEmptySubsequences: false).last,
-            !name.isEmpty, name.count <= 64,
-            resource.utf8.allSatisfy({ RoleARN.isAllowed($0) })
+        let parts = text.utf8.split(separator: UInt8(ascii: ":"), maxSplits: 5, omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0].elementsEqual("arn".utf8), parts[2].elementsEqual("iam".utf8),
+            parts[3].isEmpty
         else { return nil }
-        partition = String(parts[1])
-        account = String(parts[4])
-        self.resource = String(resource)
+        guard ["aws", "aws-cn", "aws-us-gov"].contains(where: { parts[1].elementsEqual($0.utf8) }) else { return nil }
+        guard parts[4].count == 12, parts[4].allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        let prefix = "role/".utf8
+        guard parts[5].starts(with: prefix) else { return nil }
+        let resource = parts[5].dropFirst(prefix.count)
+        // Every allowed byte is ASCII, so byte counts are character counts.
+        guard resource.allSatisfy({ RoleARN.isAllowed($0) }),
+            let name = resource.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).last,
+            !name.isEmpty, name.count <= 64
+        else { return nil }
+        partition = String(Substring(parts[1]))
+        account = String(Substring(parts[4]))
+        self.resource = String(Substring(resource))
     }
 
     private static func isAllowed(_ byte: UInt8) -> Bool {
