@@ -26,9 +26,13 @@ public enum MappingLoader {
 
     /// Reads and validates the mapping file at `path`.
     public static func load(path: String) throws(ConfigError) -> LoadedMapping {
-        let source: String
+        try parse(source: String(decoding: try readSource(path: path).bytes, as: UTF8.self), path: path)
+    }
+
+    /// The mapping file's bytes, and who owns it.
+    public static func readSource(path: String) throws(ConfigError) -> (bytes: [UInt8], ownership: FileSystem.Ownership) {
         do {
-            source = try FileSystem.readText(path, limit: 256 << 20)
+            return try FileSystem.readWithOwnership(path, limit: 256 << 20)
         } catch {
             throw ConfigError(diagnostics: [
                 ConfigDiagnostic(
@@ -37,7 +41,6 @@ public enum MappingLoader {
                         "\(error.description); check the --config path and that the user running the hook can read it")
             ])
         }
-        return try parse(source: source, path: path)
     }
 
     /// Validates mapping-file text; `path` is used in messages only.

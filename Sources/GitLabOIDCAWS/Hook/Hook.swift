@@ -62,7 +62,8 @@ public enum Hook {
     /// Runs the hook. Throws `ConfigError`, `OutputError`, `TokenError`, `KeySetError`,
     /// `STSError`, `TransportError` or `HookError`; on any error the env file is unchanged.
     public static func run(_ context: HookContext) throws -> HookOutcome {
-        let mapping = try MappingLoader.load(path: context.configPath).mapping
+        let loaded = try HookMapping.load(path: context.configPath, log: context.log)
+        let mapping = loaded.mapping
         guard let envFile = context.envFileOverride ?? context.variable("GITLAB_ENV") else {
             throw OutputError.noEnvFile
         }
@@ -78,7 +79,7 @@ public enum Hook {
         let session = HookSession(mapping: mapping, clock: context.clock, environment: context.variable, log: context.log)
         let verified = try session.verifier().verify(token)
         let claims = verified.claims
-        guard let rule = RuleMatcher.firstMatch(in: mapping.rules, claims: claims) else {
+        guard let rule = try loaded.firstMatch(claims: claims, log: context.log) else {
             let project = claims.string("project_path") ?? "?"
             let ref = claims.string("ref") ?? "?"
             if mapping.onNoMatch == .fail { throw HookError.noMatchingRule(project: project, ref: ref) }

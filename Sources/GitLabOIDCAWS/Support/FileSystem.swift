@@ -20,28 +20,55 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// Small, explicit wrappers over the C library's file calls.
 public enum FileSystem {
+    /// Who owns a file and its permission bits, as `fstat` saw them on the descriptor read.
+    public struct Ownership: Equatable, Sendable {
+        public let owner: uid_t
+        /// The permission bits (`st_mode & 0o7777`).
+        public let permissions: mode_t
+
+        public init(owner: uid_t, permissions: mode_t) {
+            self.owner = owner
+            self.permissions = permissions
+        }
+    }
+
     /// Reads a whole file. Refuses files larger than `limit` bytes.
     public static func read(_ path: String, limit: Int = 64 << 20) throws(FileError) -> [UInt8] {
+        try readWithOwnership(path, limit: limit).bytes
+    }
+
+    /// Reads a whole regular file (refusing ones larger than `limit` bytes), with the owner and
+    /// permissions of the very file read (no race between checking and reading).
+    public static func readWithOwnership(_ path: String, limit: Int = 64 << 20) throws(FileError)
+        -> (bytes: [UInt8], ownership: Ownership)
+    {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileError(path: path, operation: "open") }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw FileError(path: path, operation: "stat") }
         if (status.st_mode & S_IFMT) == S_IFDIR { throw FileError(path: path, operation: "read", code: EISDIR) }
-        var result: [UInt8] = []
-        result.reserveCapacity(Int(max(status.st_size, 0)))
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        if Int(status.st_size) > limit { throw FileError(path: path, operation: "read", code: EFBIG) }
+        var result = [UInt8](repeating: 0, count: Int(max(status.st_size, 0)))
+        var filled = 0
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if filled == result.count {
+                // The file grew since fstat (or reports size 0, like /proc files): read on in chunks.
+                result.append(contentsOf: repeatElement(0, count: 65536))
+            }
+            let count = result.withUnsafeMutableBytes {
+                Glibc.read(descriptor, $0.baseAddress! + filled, $0.count - filled)
+            }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw FileError(path: path, operation: "read")
             }
             if count == 0 { break }
-            result.append(contentsOf: chunk[0..<count])
-            if result.count > limit { throw FileError(path: path, operation: "read", code: EFBIG) }
+            filled += count
+            if filled > limit { throw FileError(path: path, operation: "read", code: EFBIG) }
         }
-        return result
+        result.removeSubrange(filled...)
+        return (result, Ownership(owner: status.st_uid, permissions: status.st_mode & 0o7777))
     }
 
     /// Reads a whole file as UTF-8 text (invalid bytes become U+FFFD).
