@@ -9,7 +9,8 @@ enum ExitStatus {
         switch error {
         case is ConfigError: return 2
         case let error as OutputError: return error == .noEnvFile ? 2 : 1
-        case is TokenError, is KeySetError, is STSError, is TransportError, is HookError, is UnmappedRoleError:
+        case is TokenError, is KeySetError, is STSError, is TransportError, is HookError, is UnmappedRoleError,
+            is CredentialProcessError:
             return 1
         case is UsageError: return 64
         default: return 1

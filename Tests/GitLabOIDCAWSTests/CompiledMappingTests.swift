@@ -99,6 +99,7 @@ import Testing
         for strings in cases {
             let claims = Claims(strings: strings)
             #expect(try compiled.firstMatch(claims: claims) == RuleMatcher.firstMatch(in: mapping.rules, claims: claims))
+            #expect(try compiled.allMatches(claims: claims) == RuleMatcher.allMatches(in: mapping.rules, claims: claims))
         }
         #expect(try compiled.firstMatch(claims: Claims(strings: cases[0]))?.number == 1)
         #expect(try compiled.firstMatch(claims: Claims(strings: cases[4]))?.number == 2)

@@ -48,6 +48,7 @@ public struct Explanation {
         lines.append("duration: \(settings.duration) s")
         lines.append("region: \(settings.region)")
         lines.append("output: \(settings.output.rawValue)")
+        lines += JobProfiles.explanation(mapping: mapping, claims: claims)
         if let sub = claims.string("sub") { lines.append("sub seen by AWS: \(sub)") }
         return lines.joined(separator: "\n")
     }

@@ -117,6 +117,21 @@ public struct CompiledMapping: Sendable {
     /// The first rule, in file order, whose conditions all hold for `claims`: the same answer
     /// as `RuleMatcher.firstMatch` on the mapping it was compiled from.
     public func firstMatch(claims: Claims) throws(CompiledMappingError) -> Rule? {
+        try matchingIndices(claims: claims, firstOnly: true).first.map { index throws(CompiledMappingError) in
+            try rule(at: index)
+        }
+    }
+
+    /// Every rule whose conditions all hold for `claims`, in file order: the same answer as
+    /// `RuleMatcher.allMatches` on the mapping it was compiled from.
+    public func allMatches(claims: Claims) throws(CompiledMappingError) -> [Rule] {
+        var rules: [Rule] = []
+        for index in try matchingIndices(claims: claims, firstOnly: false) { rules.append(try rule(at: index)) }
+        return rules
+    }
+
+    /// The 0-based indices of the rules that match, testing them straight from the bytes.
+    private func matchingIndices(claims: Claims, firstOnly: Bool) throws(CompiledMappingError) -> [Int] {
         // Each claim's value once, as UTF-8, all in one buffer: (start, count), or nil when missing.
         var values: [UInt8] = []
         var spans: [(start: Int, count: Int)?] = []
@@ -129,18 +144,21 @@ public struct CompiledMapping: Sendable {
                 spans.append(nil)
             }
         }
-        let matched: Int? = try bytes.withUnsafeBufferPointer { (file) throws(CompiledMappingError) -> Int? in
-            try values.withUnsafeBufferPointer { (claimBytes) throws(CompiledMappingError) -> Int? in
+        return try bytes.withUnsafeBufferPointer { (file) throws(CompiledMappingError) -> [Int] in
+            try values.withUnsafeBufferPointer { (claimBytes) throws(CompiledMappingError) -> [Int] in
                 var reader = RawReader(base: file, end: file.count - CompiledMapping.digestSize)
+                var matched: [Int] = []
                 for index in 0..<ruleCount {
                     reader.position = ruleTable + 4 * index
                     reader.position = Int(try reader.u32())
-                    if try conditionsHold(&reader, spans: spans, claims: claimBytes) { return index }
+                    if try conditionsHold(&reader, spans: spans, claims: claimBytes) {
+                        matched.append(index)
+                        if firstOnly { break }
+                    }
                 }
-                return nil
+                return matched
             }
         }
-        return try matched.map { index throws(CompiledMappingError) in try rule(at: index) }
     }
 
     /// Reads one rule's conditions at `reader`'s position; true when every one holds.

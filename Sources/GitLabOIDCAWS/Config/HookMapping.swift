@@ -89,9 +89,23 @@ public struct HookMapping {
         do {
             return try compiled.firstMatch(claims: claims)
         } catch {
-            log("ignoring the compiled mapping \(CompiledMapping.path(for: mapping.path)): \(error.description); reading the TOML file instead")
-            let fallback = try HookMapping.fromTOML(source, path: mapping.path)
-            return RuleMatcher.firstMatch(in: fallback.mapping.rules, claims: claims)
+            return RuleMatcher.firstMatch(in: try fallback(error, log: log), claims: claims)
         }
+    }
+
+    /// Every rule that matches `claims`, in file order (for `output = "profile"`).
+    public func allMatches(claims: Claims, log: (String) -> Void) throws(ConfigError) -> [Rule] {
+        guard let compiled else { return RuleMatcher.allMatches(in: mapping.rules, claims: claims) }
+        do {
+            return try compiled.allMatches(claims: claims)
+        } catch {
+            return RuleMatcher.allMatches(in: try fallback(error, log: log), claims: claims)
+        }
+    }
+
+    /// The rules of the TOML file, after saying why the compiled form failed.
+    private func fallback(_ error: CompiledMappingError, log: (String) -> Void) throws(ConfigError) -> [Rule] {
+        log("ignoring the compiled mapping \(CompiledMapping.path(for: mapping.path)): \(error.description); reading the TOML file instead")
+        return try HookMapping.fromTOML(source, path: mapping.path).mapping.rules
     }
 }

@@ -291,7 +291,39 @@ public enum MappingLoader {
             }
 
             mapping.rules = readRules(table)
+            checkOutputs(mapping)
             return mapping
+        }
+
+        /// What a rule's output cannot honour: SDKs that assume a role from
+        /// `AWS_WEB_IDENTITY_TOKEN_FILE` send no session policy (the role would get more
+        /// permissions than the rule says) and pick their own session length; `profile` names
+        /// only matter for `output = "profile"`.
+        mutating func checkOutputs(_ mapping: Mapping) {
+            for rule in mapping.rules {
+                let prefix = "rule[\(rule.number)]"
+                let output = EffectiveSettings(rule: rule, mapping: mapping).output
+                if output == .webIdentity {
+                    for (key, isSet) in [("session_policy", rule.sessionPolicy != nil), ("policy_arns", !rule.policyARNs.isEmpty)]
+                    where isSet {
+                        error(
+                            "\(prefix).\(key)",
+                            "\(rule.label): `\(key)` cannot be applied with output = \"web-identity\" (AWS SDKs assume the role without it, so the job would get the role's full permissions); use output = \"profile\" or \"env\" for this rule"
+                        )
+                    }
+                    if rule.duration != nil {
+                        warning(
+                            "\(prefix).duration",
+                            "\(rule.label): `duration` does not apply with output = \"web-identity\": AWS SDKs choose the session length themselves and renew the credentials before they expire"
+                        )
+                    }
+                }
+                if rule.profile != nil && output != .profile {
+                    warning(
+                        "\(prefix).profile",
+                        "\(rule.label): `profile` only applies with output = \"profile\", but this rule's output is \"\(output.rawValue)\"")
+                }
+            }
         }
 
         mutating func regionValue(

@@ -34,16 +34,21 @@ public struct HookContext {
     public var clock: Clock
     /// Gets every line meant for the job log (stderr); never given a secret.
     public var log: (String) -> Void
+    /// The absolute path of this program, which `output = "profile"` writes into the AWS
+    /// config file.
+    public var executablePath: () -> String?
 
     public init(
         configPath: String, envFileOverride: String?, environment: @escaping (String) -> String?,
-        clock: Clock = .system, log: @escaping (String) -> Void
+        clock: Clock = .system, log: @escaping (String) -> Void,
+        executablePath: @escaping () -> String? = FileSystem.executablePath
     ) {
         self.configPath = configPath
         self.envFileOverride = envFileOverride
         self.environment = environment
         self.clock = clock
         self.log = log
+        self.executablePath = executablePath
     }
 
     /// The variable's value, with set-but-empty counted as unset.
@@ -87,22 +92,27 @@ public enum Hook {
             return .skippedNoMatch
         }
         let settings = EffectiveSettings(rule: rule, mapping: mapping)
-        let sessionName = SessionName.render(settings.sessionNameTemplate, claims: claims)
         let role = rule.role.description
+        var jobMapping = mapping
+        if settings.output == .profile {
+            // Profiles come from every matching rule; a compiled mapping holds no decoded rules.
+            jobMapping.rules = try loaded.allMatches(claims: claims, log: context.log)
+        }
+        let job = MatchedJob(
+            mapping: jobMapping, configPath: context.configPath, envFile: envFile, variable: variable, token: token,
+            claims: claims, rule: rule)
+        switch settings.output {
+        case .env: break
+        case .webIdentity: return try putWebIdentityInPlace(job, context: context)
+        case .profile: return try putProfilesInPlace(job, context: context)
+        }
 
-        if settings.output == .env,
-            let expiration = reusableExpiration(in: EnvFile.entries(at: envFile), role: role, now: context.clock.now())
-        {
+        if let expiration = reusableExpiration(in: EnvFile.entries(at: envFile), role: role, now: context.clock.now()) {
             context.log("reusing credentials for \(role) written earlier in this job (\(rule.label), expire \(Timestamp.format(expiration)))")
             return .reused(role: role)
         }
 
-        let credentials = try STS.assumeRole(
-            STS.Request(
-                roleARN: role, sessionName: sessionName, token: token, duration: settings.duration,
-                policy: rule.sessionPolicy, policyARNs: rule.policyARNs),
-            endpoint: STS.endpoint(region: settings.region, fips: mapping.stsFIPS, override: mapping.stsEndpoint),
-            client: try session.client(), retrier: session.retrier)
+        let (credentials, sessionName) = try session.assumeRole(rule: rule, claims: claims, token: token)
         var entries = EnvLines.credentials(credentials, role: role, region: settings.region)
         if mapping.blockInstanceMetadata { entries.append(("AWS_EC2_METADATA_DISABLED", "true")) }
         try EnvFile.append(try EnvFile.render(entries), to: envFile)
@@ -153,6 +163,29 @@ public final class HookSession {
             settings: TransportSettings(connectTimeout: mapping.retry.connectTimeout, caFile: mapping.caFile))
         httpClient = created
         return created
+    }
+
+    /// Calls STS `AssumeRoleWithWebIdentity` for `rule`'s role with `token`: the rule's
+    /// session name (rendered from `claims`), duration and policies, at the mapping's endpoint
+    /// for the rule's region.
+    public func assumeRole(rule: Rule, claims: Claims, token: String) throws(STSError) -> (
+        credentials: AWSCredentials, sessionName: String
+    ) {
+        let settings = EffectiveSettings(rule: rule, mapping: mapping)
+        let sessionName = SessionName.render(settings.sessionNameTemplate, claims: claims)
+        let client: HTTPClient
+        do throws(TransportError) {
+            client = try self.client()
+        } catch {
+            throw .transport(error)
+        }
+        let credentials = try STS.assumeRole(
+            STS.Request(
+                roleARN: rule.role.description, sessionName: sessionName, token: token, duration: settings.duration,
+                policy: rule.sessionPolicy, policyARNs: rule.policyARNs),
+            endpoint: STS.endpoint(region: settings.region, fips: mapping.stsFIPS, override: mapping.stsEndpoint),
+            client: client, retrier: retrier)
+        return (credentials, sessionName)
     }
 
     /// A verifier for the mapping's issuer and audiences, with the key-set cache.

@@ -10,6 +10,12 @@ public enum OutputError: Error, Equatable, Sendable, CustomStringConvertible {
     case shortWrite(path: String, written: Int, expected: Int)
     /// A value would break the file's one-line-per-variable format.
     case unsafeValue(key: String)
+    /// A file in the job's temporary folder (ID token, AWS config) could not be written.
+    case jobFile(FileError)
+    /// `/proc/self/exe` could not be read, so the AWS config file cannot name this binary.
+    case unknownExecutablePath
+    /// A path contains a line break or NUL and cannot go into the AWS config file.
+    case unsafePath(String)
 
     public var description: String {
         switch self {
@@ -23,6 +29,12 @@ public enum OutputError: Error, Equatable, Sendable, CustomStringConvertible {
             return "only \(written) of \(expected) bytes could be written to \(path) (disk full?); the partial write was taken back"
         case let .unsafeValue(key):
             return "the value for \(key) contains a line break or NUL and cannot be written as KEY=VALUE; nothing was written"
+        case let .jobFile(error):
+            return "\(error.description); nothing was written to the job environment file"
+        case .unknownExecutablePath:
+            return "cannot find this program's own path (/proc/self/exe is unreadable), which the AWS config file must name for credential_process; mount /proc, or use output = \"web-identity\" or \"env\""
+        case let .unsafePath(path):
+            return "the path \(path.debugDescription) contains a line break or NUL and cannot be written to the AWS config file; nothing was written"
         }
     }
 }

@@ -1,0 +1,141 @@
+/// `credential-process` could not produce credentials. It printed nothing on stdout.
+public enum CredentialProcessError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The token file the AWS config file names cannot be read.
+    case unreadableToken(FileError)
+    /// The mapping has no rule with that number (it changed since the hook ran).
+    case noSuchRule(number: Int, count: Int, path: String)
+    /// The rule no longer matches the job's token (the mapping changed since the hook ran).
+    case ruleDoesNotMatch(rule: String, claim: String, path: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadableToken(error):
+            return "\(error.description); the hook writes this file in the job's temporary folder, so run credential-process only in the job the hook ran for"
+        case let .noSuchRule(number, count, path):
+            return "\(path) has \(count) rules, not a rule \(number): the mapping changed since the hook wrote the AWS config file; retry the job"
+        case let .ruleDoesNotMatch(rule, claim, path):
+            return "\(rule) of \(path) does not match this job's token (`match.\(claim)` fails): the mapping changed since the hook wrote the AWS config file; retry the job"
+        }
+    }
+}
+
+/// The inputs of one `credential-process` run.
+public struct CredentialProcessContext {
+    public var configPath: String
+    public var tokenFile: String
+    /// The rule's number (1 = the first `[[rule]]`).
+    public var rule: Int
+    /// The credential cache; nil: no cache.
+    public var cacheFile: String?
+    public var environment: (String) -> String?
+    public var clock: Clock
+    /// Gets lines for stderr (never a secret); stdout carries only the credentials.
+    public var log: (String) -> Void
+
+    public init(
+        configPath: String, tokenFile: String, rule: Int, cacheFile: String?,
+        environment: @escaping (String) -> String?, clock: Clock = .system, log: @escaping (String) -> Void
+    ) {
+        self.configPath = configPath
+        self.tokenFile = tokenFile
+        self.rule = rule
+        self.cacheFile = cacheFile
+        self.environment = environment
+        self.clock = clock
+        self.log = log
+    }
+}
+
+/// The `credential_process` helper of `output = "profile"`: credentials for one rule's role
+/// from the job's ID token, in the JSON format every AWS SDK reads, cached until shortly
+/// before they expire.
+public enum CredentialProcess {
+    /// Cached credentials are handed out until this many seconds before they expire.
+    public static let refreshMargin: Int64 = 5 * 60
+
+    /// Assumes the rule's role (or takes it from the cache) and returns the JSON to print.
+    ///
+    /// The token was verified by the hook when it wrote the file; here its `iss`, `aud`,
+    /// `exp` and `nbf` are checked again and the rule must still match its claims, so that a
+    /// mapping changed during the job is not applied to the wrong job. The signature is left
+    /// to STS, which checks it before it issues anything.
+    ///
+    /// Throws `ConfigError`, `CredentialProcessError`, `TokenError`, `STSError` or
+    /// `TransportError`.
+    public static func run(_ context: CredentialProcessContext) throws -> String {
+        let mapping = try MappingLoader.load(path: context.configPath).mapping
+        guard context.rule >= 1, context.rule <= mapping.rules.count else {
+            throw CredentialProcessError.noSuchRule(
+                number: context.rule, count: mapping.rules.count, path: context.configPath)
+        }
+        let rule = mapping.rules[context.rule - 1]
+        let role = rule.role.description
+        if let cacheFile = context.cacheFile, let bytes = FileSystem.contentsIfReadable(cacheFile),
+            let cached = cachedCredentials(bytes, role: role, now: context.clock.now())
+        {
+            return render(cached)
+        }
+
+        let token: String
+        do {
+            token = try FileSystem.readText(context.tokenFile, limit: 64 << 10).trimmingSpaces
+        } catch {
+            throw CredentialProcessError.unreadableToken(error)
+        }
+        let claims = try JWT(token).claims
+        try ClaimPolicy(issuer: mapping.issuer, audiences: mapping.audiences).check(claims, now: context.clock.now())
+        if case let .failed(condition, _) = RuleMatcher.evaluate(rule, claims: claims) {
+            throw CredentialProcessError.ruleDoesNotMatch(
+                rule: rule.label, claim: condition.claim, path: context.configPath)
+        }
+
+        let session = HookSession(mapping: mapping, clock: context.clock, environment: context.environment, log: context.log)
+        let credentials = try session.assumeRole(rule: rule, claims: claims, token: token).credentials
+        if let cacheFile = context.cacheFile {
+            do {
+                try FileSystem.writeAtomically(Array(cacheText(credentials, role: role).utf8), to: cacheFile, mode: 0o600)
+            } catch {
+                context.log("cannot cache the credentials (\(error)); the next call will ask STS again")
+            }
+        }
+        return render(credentials)
+    }
+
+    /// The `credential_process` answer:
+    /// `{"Version":1,"AccessKeyId":…,"SecretAccessKey":…,"SessionToken":…,"Expiration":…}`,
+    /// with `Expiration` in RFC 3339.
+    public static func render(_ credentials: AWSCredentials) -> String {
+        JSONValue.object(fields(credentials)).compactText
+    }
+
+    /// The cache file's text: the answer's fields plus the role they are for.
+    public static func cacheText(_ credentials: AWSCredentials, role: String) -> String {
+        JSONValue.object(fields(credentials) + [("RoleArn", .string(role))]).compactText
+    }
+
+    private static func fields(_ credentials: AWSCredentials) -> [(String, JSONValue)] {
+        [
+            ("Version", .integer(1)),
+            ("AccessKeyId", .string(credentials.accessKeyID)),
+            ("SecretAccessKey", .string(credentials.secretAccessKey)),
+            ("SessionToken", .string(credentials.sessionToken)),
+            ("Expiration", .string(Timestamp.format(credentials.expiration))),
+        ]
+    }
+
+    /// The credentials in a cache file, when it is complete, for `role`, and valid for more
+    /// than `refreshMargin` seconds after `now`.
+    public static func cachedCredentials(_ bytes: [UInt8], role: String, now: Int64) -> AWSCredentials? {
+        guard let json = try? JSONValue.parse(bytes), json["Version"] == .integer(1),
+            json["RoleArn"]?.stringValue == role,
+            let accessKeyID = json["AccessKeyId"]?.stringValue, !accessKeyID.isEmpty,
+            let secretAccessKey = json["SecretAccessKey"]?.stringValue, !secretAccessKey.isEmpty,
+            let sessionToken = json["SessionToken"]?.stringValue, !sessionToken.isEmpty,
+            let expiration = json["Expiration"]?.stringValue.flatMap(Timestamp.parse),
+            expiration - now > refreshMargin
+        else { return nil }
+        return AWSCredentials(
+            accessKeyID: accessKeyID, secretAccessKey: secretAccessKey, sessionToken: sessionToken,
+            expiration: expiration, assumedRoleARN: nil)
+    }
+}

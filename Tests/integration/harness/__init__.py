@@ -1,0 +1,15 @@
+"""Test harness for gitlab-oidc-aws integration tests (see ../README.md).
+
+Modules:
+  net          loopback HTTP server base class, free ports, waiting helpers
+  env          clean environments for child processes, the AWS CLI's path
+  keys         RSA test keys (JWK export, RS256/384/512 signing with pure-Python `rsa`)
+  tokens       GitLab-shaped ID tokens and hostile variants
+  issuer       local OIDC issuer (discovery + JWKS) with controls
+  sts_double   AssumeRoleWithWebIdentity/GetCallerIdentity double with fault modes
+  moto_sts     moto server subprocess
+  runner_stage reproduction of GitLab Runner's bash/sh stage scripts
+  mapping      mapping-file TOML and the roles the tests map
+  hook         running the hook; env-file, exit-code and leak assertions
+  aws_clients  the AWS CLI and boto3 run in a job's environment (env file applied)
+"""
