@@ -60,7 +60,7 @@ public enum MappingLoader {
             ])
         }
         var reader = Reader(path: path, keyLines: TOMLKeyLines(source: source))
-        let mapping = reader.readMapping(table)
+        let mapping = reader.readMapping(KeyedTable(table))
         let sorted = reader.diagnostics.enumerated().sorted {
             ($0.element.line, $0.offset) < ($1.element.line, $1.offset)
         }.map(\.element)
@@ -93,7 +93,7 @@ public enum MappingLoader {
         }
 
         /// Reports keys of `table` that are not in `known`, with a suggestion for typos.
-        mutating func rejectUnknownKeys(_ table: TOMLTable, known: [String], prefix: String, context: String) {
+        mutating func rejectUnknownKeys(_ table: KeyedTable, known: [String], prefix: String, context: String) {
             for key in table.keys where !known.contains(key) {
                 var message = "unknown key `\(key)`\(context)"
                 if let suggestion = Suggestion.closest(to: key, among: known) {
@@ -107,7 +107,7 @@ public enum MappingLoader {
 
         // MARK: Typed accessors
 
-        mutating func string(_ table: TOMLTable, _ key: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String) -> String? {
+        mutating func string(_ table: KeyedTable, _ key: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String) -> String? {
             guard let value = table[key] else { return nil }
             guard let text = value.string else {
                 error(keyPath(), "\(label()) must be a string, not \(describe(value))")
@@ -117,7 +117,7 @@ public enum MappingLoader {
         }
 
         mutating func integer(
-            _ table: TOMLTable, _ key: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String, range: ClosedRange<Int>,
+            _ table: KeyedTable, _ key: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String, range: ClosedRange<Int>,
             unit: String
         ) -> Int? {
             guard let value = table[key] else { return nil }
@@ -132,7 +132,7 @@ public enum MappingLoader {
             return number
         }
 
-        mutating func seconds(_ table: TOMLTable, _ key: String, range: ClosedRange<Double>) -> Double? {
+        mutating func seconds(_ table: KeyedTable, _ key: String, range: ClosedRange<Double>) -> Double? {
             guard let value = table[key] else { return nil }
             let number: Double
             if let int = value.int {
@@ -150,7 +150,7 @@ public enum MappingLoader {
             return number
         }
 
-        mutating func bool(_ table: TOMLTable, _ key: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String) -> Bool? {
+        mutating func bool(_ table: KeyedTable, _ key: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String) -> Bool? {
             guard let value = table[key] else { return nil }
             guard let flag = value.bool else {
                 error(keyPath(), "\(label()) must be true or false, not \(describe(value))")
@@ -160,7 +160,7 @@ public enum MappingLoader {
         }
 
         mutating func choice<Choice: RawRepresentable & CaseIterable>(
-            _ table: TOMLTable, _ key: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String, as _: Choice.Type
+            _ table: KeyedTable, _ key: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String, as _: Choice.Type
         ) -> Choice? where Choice.RawValue == String {
             guard let text = string(table, key, at: keyPath(), label()) else { return nil }
             guard let value = Choice(rawValue: text) else {
@@ -172,7 +172,7 @@ public enum MappingLoader {
         }
 
         /// A string or a list of strings.
-        mutating func strings(_ table: TOMLTable, _ key: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String) -> [String]? {
+        mutating func strings(_ table: KeyedTable, _ key: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String) -> [String]? {
             guard let value = table[key] else { return nil }
             if let text = value.string { return [text] }
             guard let array = value.array else {
@@ -194,7 +194,7 @@ public enum MappingLoader {
             return result
         }
 
-        mutating func url(_ table: TOMLTable, _ key: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String) -> String? {
+        mutating func url(_ table: KeyedTable, _ key: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String) -> String? {
             guard let text = string(table, key, at: keyPath(), label()) else { return nil }
             switch EndpointURL.parse(text) {
             case .success: return text
@@ -218,7 +218,7 @@ public enum MappingLoader {
 
         // MARK: The mapping
 
-        mutating func readMapping(_ table: TOMLTable) -> Mapping {
+        mutating func readMapping(_ table: KeyedTable) -> Mapping {
             rejectUnknownKeys(table, known: MappingLoader.topLevelKeys, prefix: "", context: " at the top level")
             var mapping = Mapping(issuer: "")
             mapping.path = path
@@ -327,7 +327,7 @@ public enum MappingLoader {
         }
 
         mutating func regionValue(
-            _ table: TOMLTable, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String
+            _ table: KeyedTable, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String
         ) -> String? {
             guard let region = string(table, "region", at: keyPath(), label()) else { return nil }
             guard AWSRegion.isValid(region) else {
@@ -359,7 +359,7 @@ public enum MappingLoader {
 
         // MARK: Rules
 
-        mutating func readRules(_ table: TOMLTable) -> [Rule] {
+        mutating func readRules(_ table: KeyedTable) -> [Rule] {
             guard let value = table["rule"] else {
                 warning("issuer", "the mapping has no [[rule]]: every job will get \(describeSkip())")
                 return []
@@ -376,7 +376,9 @@ public enum MappingLoader {
                     error("rule", "rule \(number) must be a table: write each rule as a [[rule]] section")
                     continue
                 }
-                if let rule = readRule(ruleTable, number: number, lines: keyLines.item(ruleLines, number) ?? ruleLines) {
+                if let rule = readRule(
+                    KeyedTable(ruleTable), number: number, lines: keyLines.item(ruleLines, number) ?? ruleLines)
+                {
                     rules.append(rule)
                 }
             }
@@ -386,7 +388,7 @@ public enum MappingLoader {
         func describeSkip() -> String { "no credentials from the hook" }
 
         /// Reads `[[rule]]` number `number`; `lines` is its node in `keyLines`.
-        mutating func readRule(_ table: TOMLTable, number: Int, lines: TOMLKeyLines.Node?) -> Rule? {
+        mutating func readRule(_ table: KeyedTable, number: Int, lines: TOMLKeyLines.Node?) -> Rule? {
             let prefix = "rule[\(number)]"
             let name = string(table, "name", at: "\(prefix).name", "rule \(number): `name`")
             let who = name.map { "rule \(number) \"\($0)\"" } ?? "rule \(number)"
@@ -430,7 +432,7 @@ public enum MappingLoader {
                 || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
         }
 
-        mutating func readMatch(_ table: TOMLTable, prefix: String, who: String, lines: TOMLKeyLines.Node?)
+        mutating func readMatch(_ table: KeyedTable, prefix: String, who: String, lines: TOMLKeyLines.Node?)
             -> [Condition]
         {
             guard let value = table["match"] else {
@@ -502,7 +504,7 @@ public enum MappingLoader {
             return nil
         }
 
-        mutating func readSessionPolicy(_ table: TOMLTable, prefix: String, who: String) -> String? {
+        mutating func readSessionPolicy(_ table: KeyedTable, prefix: String, who: String) -> String? {
             guard let value = table["session_policy"] else { return nil }
             let keyPath = "\(prefix).session_policy"
             let json: JSONValue
@@ -545,7 +547,7 @@ public enum MappingLoader {
             return .string(value.debugDescription)
         }
 
-        mutating func readPolicyARNs(_ table: TOMLTable, prefix: String, who: String) -> [String] {
+        mutating func readPolicyARNs(_ table: KeyedTable, prefix: String, who: String) -> [String] {
             guard let arns = strings(table, "policy_arns", at: "\(prefix).policy_arns", "\(who): `policy_arns`") else {
                 return []
             }
@@ -563,5 +565,23 @@ public enum MappingLoader {
             }
             return arns
         }
+    }
+}
+
+/// A TOML table with its keys read once, so that looking up a key the table lacks (most of
+/// the optional keys of most rules) does not cross into the C++ parser.
+private struct KeyedTable {
+    let table: TOMLTable
+    let keys: [String]
+
+    init(_ table: TOMLTable) {
+        self.table = table
+        keys = table.keys
+    }
+
+    subscript(key: String) -> TOMLValueConvertible? {
+        guard keys.contains(key) else { return nil }
+        let value: TOMLValueConvertible? = table[key]
+        return value
     }
 }
