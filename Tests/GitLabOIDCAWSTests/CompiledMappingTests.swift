@@ -230,11 +230,11 @@ import Testing
             #expect(chown(path, 12345, 12345) == 0)
             #expect(try load(path).0.compiled != nil)
         }
-        let job = FileSystem.Ownership(owner: 1000, permissions: 0o644)
-        #expect(HookMapping.trustProblem(job, mappingOwner: 0) != nil)
-        #expect(HookMapping.trustProblem(job, mappingOwner: 1000) == nil)
-        #expect(HookMapping.trustProblem(FileSystem.Ownership(owner: 0, permissions: 0o644), mappingOwner: 1000) == nil)
-        #expect(HookMapping.trustProblem(FileSystem.Ownership(owner: 0, permissions: 0o664), mappingOwner: 0) != nil)
+        #expect(HookMapping.trustProblem(owner: 1000, permissions: 0o644, mappingOwner: 0) != nil)
+        #expect(HookMapping.trustProblem(owner: 1000, permissions: 0o644, mappingOwner: 1000) == nil)
+        #expect(HookMapping.trustProblem(owner: 0, permissions: 0o644, mappingOwner: 1000) == nil)
+        #expect(HookMapping.trustProblem(owner: 0, permissions: 0o664, mappingOwner: 0) != nil)
+        #expect(HookMapping.trustProblem(owner: 0, permissions: 0o646, mappingOwner: 0) != nil)
     }
 
     @Test func hookIgnoresADamagedCompiledMapping() throws {

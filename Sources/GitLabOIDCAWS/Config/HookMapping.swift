@@ -60,7 +60,9 @@ public struct HookMapping {
             if error.code == ENOENT { return .absent }
             return .unusable("cannot use the compiled mapping: \(error.description)")
         }
-        if let problem = trustProblem(ownership, mappingOwner: sourceOwnership.owner) {
+        if let problem = trustProblem(
+            owner: ownership.owner, permissions: ownership.permissions, mappingOwner: sourceOwnership.owner)
+        {
             return .unusable("ignoring the compiled mapping \(path): \(problem)")
         }
         do {
@@ -71,13 +73,14 @@ public struct HookMapping {
         }
     }
 
-    /// Why a compiled file owned as `ownership` must not be trusted, or nil when it may be.
-    public static func trustProblem(_ ownership: FileSystem.Ownership, mappingOwner: uid_t) -> String? {
-        if ownership.owner != 0 && ownership.owner != mappingOwner {
-            return "it is owned by uid \(ownership.owner), not by root or the mapping file's owner (uid \(mappingOwner))"
+    /// Why a compiled file with this owner and these permission bits must not be trusted for
+    /// a mapping file owned by `mappingOwner`, or nil when it may be.
+    public static func trustProblem(owner: uid_t, permissions: mode_t, mappingOwner: uid_t) -> String? {
+        if owner != 0 && owner != mappingOwner {
+            return "it is owned by uid \(owner), not by root or the mapping file's owner (uid \(mappingOwner))"
         }
-        if ownership.permissions & 0o022 != 0 {
-            return "group or others may write it (mode \(String(ownership.permissions, radix: 8)))"
+        if permissions & 0o022 != 0 {
+            return "group or others may write it (mode \(String(permissions, radix: 8)))"
         }
         return nil
     }

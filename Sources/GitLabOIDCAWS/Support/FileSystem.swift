@@ -25,11 +25,6 @@ public enum FileSystem {
         public let owner: uid_t
         /// The permission bits (`st_mode & 0o7777`).
         public let permissions: mode_t
-
-        public init(owner: uid_t, permissions: mode_t) {
-            self.owner = owner
-            self.permissions = permissions
-        }
     }
 
     /// Reads a whole file. Refuses files larger than `limit` bytes.
@@ -49,25 +44,36 @@ public enum FileSystem {
         guard fstat(descriptor, &status) == 0 else { throw FileError(path: path, operation: "stat") }
         if (status.st_mode & S_IFMT) == S_IFDIR { throw FileError(path: path, operation: "read", code: EISDIR) }
         if Int(status.st_size) > limit { throw FileError(path: path, operation: "read", code: EFBIG) }
-        var result = [UInt8](repeating: 0, count: Int(max(status.st_size, 0)))
-        var filled = 0
-        while true {
-            if filled == result.count {
-                // The file grew since fstat (or reports size 0, like /proc files): read on in chunks.
-                result.append(contentsOf: repeatElement(0, count: 65536))
+        // Up to `capacity` bytes, read straight into uninitialised memory (no zero-filling first).
+        func readChunk(_ capacity: Int) throws(FileError) -> [UInt8] {
+            var failure: FileError?
+            let chunk = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                count = 0
+                while count < buffer.count {
+                    let got = Glibc.read(descriptor, buffer.baseAddress! + count, buffer.count - count)
+                    if got < 0 {
+                        if errno == EINTR { continue }
+                        failure = FileError(path: path, operation: "read")
+                        return
+                    }
+                    if got == 0 { return }
+                    count += got
+                }
             }
-            let count = result.withUnsafeMutableBytes {
-                Glibc.read(descriptor, $0.baseAddress! + filled, $0.count - filled)
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw FileError(path: path, operation: "read")
-            }
-            if count == 0 { break }
-            filled += count
-            if filled > limit { throw FileError(path: path, operation: "read", code: EFBIG) }
+            if let failure { throw failure }
+            return chunk
         }
-        result.removeSubrange(filled...)
+        // One byte more than the size, to see the end of the file in the same read; a file that
+        // grew meanwhile (or a /proc file that claims size 0) is read on in chunks.
+        var requested = Int(max(status.st_size, 0)) + 1
+        var result = try readChunk(requested)
+        while result.count == requested {
+            if result.count > limit { throw FileError(path: path, operation: "read", code: EFBIG) }
+            let chunk = try readChunk(65536)
+            result += chunk
+            requested = chunk.count == 65536 ? result.count : result.count + 1
+        }
+        if result.count > limit { throw FileError(path: path, operation: "read", code: EFBIG) }
         return (result, Ownership(owner: status.st_uid, permissions: status.st_mode & 0o7777))
     }
 

@@ -32,8 +32,7 @@ struct CompileCommand: ParsableCommand {
                 ])
             }
             Console.print("\(output): compiled \(loaded.mapping.rules.count) rules from \(options.config)")
-            let written = FileSystem.Ownership(owner: geteuid(), permissions: 0o644)
-            if let problem = HookMapping.trustProblem(written, mappingOwner: ownership.owner) {
+            if let problem = HookMapping.trustProblem(owner: geteuid(), permissions: 0o644, mappingOwner: ownership.owner) {
                 Console.print("\(output): warning: the hook will not use it: \(problem); run compile as root or as the mapping file's owner")
             }
             return 0
