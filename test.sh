@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PYTHON="${PYTHON:-python3}"
-APT_PACKAGES=(libcurl4-openssl-dev libjansson-dev libssl-dev pkg-config dash curl ca-certificates)
+APT_PACKAGES=(libcurl4-openssl-dev libjansson-dev libssl-dev pkg-config dash curl ca-certificates patchelf binutils)
 PIP_PACKAGES=("moto[server]>=5,<6" awscli boto3 cryptography joserfc rsa pytest)
 PY_IMPORTS="import moto, moto.server, flask, awscli, boto3, cryptography, joserfc, rsa, pytest"
 

@@ -12,4 +12,5 @@ Modules:
   mapping      mapping-file TOML and the roles the tests map
   hook         running the hook; env-file, exit-code and leak assertions
   aws_clients  the AWS CLI and boto3 run in a job's environment (env file applied)
+  tls          a test CA made at run time, and the OIDC issuer over HTTPS
 """

@@ -1,0 +1,74 @@
+"""runner-config/: the example mapping is valid, and every runner snippet runs the contract's
+two-line pre_build_script with read-only mounts for the container executors."""
+
+from __future__ import annotations
+
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from harness.hook import pre_build_script
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = REPO / "runner-config"
+
+
+def runner(name: str) -> dict:
+    (section,) = tomllib.loads((CONFIG / name).read_text())["runners"]
+    return section
+
+
+def test_example_mapping_passes_check(binary):
+    result = subprocess.run([binary, "check", "--config", CONFIG / "oidc-aws.toml"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "valid" in result.stdout
+    assert "warning" not in (result.stdout + result.stderr).lower()
+
+
+@pytest.mark.parametrize("claims, role", [
+    (["project_path=platform/infra", "ref_type=branch", "ref=main", "ref_protected=true",
+      "environment=production", "namespace_path=platform", "pipeline_source=push"], "role/infra-prod-deploy"),
+    (["project_path=platform/infra", "ref_type=branch", "ref=feature", "ref_protected=false",
+      "namespace_path=platform", "pipeline_source=push"], "role/platform-readonly"),
+    (["project_path=platform/infra", "ref_type=branch", "ref=feature", "ref_protected=false",
+      "namespace_path=platform", "pipeline_source=merge_request_event"], None),
+    (["project_path=someone/infra", "ref_type=branch", "ref=main", "ref_protected=true",
+      "environment=production", "namespace_path=someone", "pipeline_source=push"], None),
+])
+def test_example_mapping_means_what_its_comments_say(binary, claims, role):
+    argv = [binary, "explain", "--config", CONFIG / "oidc-aws.toml"] + [a for c in claims for a in ("--claim", c)]
+    result = subprocess.run(argv, capture_output=True, text=True)
+    if role is None:
+        assert result.returncode == 1, result.stdout
+    else:
+        assert result.returncode == 0, result.stdout
+        assert role in result.stdout
+
+
+def test_shell_snippet_is_the_contracts():
+    assert runner("config.toml")["pre_build_script"] == pre_build_script(
+        "/usr/local/bin/gitlab-oidc-aws", "/etc/gitlab-runner/oidc-aws.toml") + "\n"
+
+
+def test_docker_snippet_mounts_bundle_and_mapping_read_only():
+    section = runner("config.docker.toml")
+    assert section["pre_build_script"] == pre_build_script(
+        "/opt/gitlab-oidc-aws/gitlab-oidc-aws", "/etc/gitlab-runner/oidc-aws.toml") + "\n"
+    volumes = section["docker"]["volumes"]
+    assert "/opt/gitlab-oidc-aws:/opt/gitlab-oidc-aws:ro" in volumes
+    assert "/etc/gitlab-runner/oidc-aws.toml:/etc/gitlab-runner/oidc-aws.toml:ro" in volumes
+
+
+def test_kubernetes_snippet_mounts_bundle_and_mapping_read_only():
+    section = runner("config.kubernetes.toml")
+    assert section["pre_build_script"] == pre_build_script(
+        "/opt/gitlab-oidc-aws/gitlab-oidc-aws", "/etc/gitlab-oidc-aws/oidc-aws.toml") + "\n"
+    volumes = section["kubernetes"]["volumes"]
+    (bundle,) = volumes["host_path"]
+    assert (bundle["host_path"], bundle["mount_path"], bundle["read_only"]) == \
+        ("/opt/gitlab-oidc-aws", "/opt/gitlab-oidc-aws", True)
+    (mapping,) = volumes["config_map"]
+    assert mapping["mount_path"] == "/etc/gitlab-oidc-aws" and mapping["read_only"] is True
+    assert mapping["items"] == {"oidc-aws.toml": "oidc-aws.toml"}

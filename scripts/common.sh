@@ -1,0 +1,78 @@
+# shellcheck shell=bash disable=SC1090,SC2034
+# Shell helpers shared by install.sh, demo/run.sh and scripts/bundle-proof.sh (sourced, not run).
+#
+# The caller sets PROG (its name, for messages) before sourcing this file.
+
+# Debian packages needed to build (and so to run) gitlab-oidc-aws.
+BUILD_PACKAGES=(libcurl4-openssl-dev libjansson-dev libssl-dev pkg-config binutils)
+
+say() { printf '%s: %s\n' "$PROG" "$*"; }
+warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
+
+# die MESSAGE [STATUS]: print an error and exit with STATUS (default 1).
+die() {
+  printf '%s: error: %s\n' "$PROG" "$1" >&2
+  exit "${2:-1}"
+}
+
+require_root() {
+  [ "$(id -u)" -eq 0 ] ||
+    die "must run as root: $1 (use sudo, and keep Swift on PATH: sudo env \"PATH=\$PATH\" ${COMMAND:-$PROG} ...)"
+}
+
+# Succeeds on Debian and distributions derived from it (they share apt and the package
+# names above); dies with the reason otherwise. OS_RELEASE_FILE overrides /etc/os-release.
+require_debian() {
+  local file="${OS_RELEASE_FILE:-/etc/os-release}" id="" id_like="" pretty=""
+  [ -r "$file" ] || die "unsupported distribution: $file is missing; $PROG supports Debian 12 and its derivatives (apt)"
+  id="$(. "$file" && printf '%s' "${ID:-}")"
+  id_like="$(. "$file" && printf '%s' "${ID_LIKE:-}")"
+  pretty="$(. "$file" && printf '%s' "${PRETTY_NAME:-${ID:-unknown}}")"
+  case " $id $id_like " in
+    *" debian "*) ;;
+    *) die "unsupported distribution: $pretty; $PROG supports Debian 12 and its derivatives (apt). Elsewhere build by hand: swift build -c release --static-swift-stdlib (needs libcurl, jansson and OpenSSL development files)" ;;
+  esac
+  command -v apt-get >/dev/null 2>&1 || die "unsupported distribution: $pretty has no apt-get"
+}
+
+package_installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'
+}
+
+# apt_install_missing PACKAGE...: installs the packages that are not installed yet (and runs
+# `apt-get update` only when there is something to install).
+apt_install_missing() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    package_installed "$pkg" || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || die "missing Debian packages: ${missing[*]}; install them as root: apt-get install ${missing[*]}"
+  say "installing Debian packages: ${missing[*]}"
+  apt-get -o DPkg::Lock::Timeout=300 update -qq || die "apt-get update failed; check the apt sources and the network"
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" ||
+    die "apt-get install ${missing[*]} failed"
+}
+
+# pip_install_missing PYTHON IMPORTS PACKAGE...: pip-installs the packages unless the Python
+# statement IMPORTS already succeeds.
+pip_install_missing() {
+  local python="$1" imports="$2"
+  shift 2
+  "$python" -c "$imports" 2>/dev/null && return 0
+  say "installing Python packages: $*"
+  "$python" -m pip install -q "$@" 2>/dev/null || "$python" -m pip install -q --break-system-packages "$@" ||
+    die "pip install $* failed"
+  "$python" -c "$imports" || die "Python packages still missing after pip install: $*"
+}
+
+# Prints the swift driver to use: $SWIFT, else the one on PATH.
+find_swift() {
+  if [ -n "${SWIFT:-}" ]; then
+    [ -x "$SWIFT" ] || die "SWIFT=$SWIFT is not an executable"
+    printf '%s\n' "$SWIFT"
+    return
+  fi
+  command -v swift 2>/dev/null ||
+    die "swift not found on PATH. Install a Swift 6 toolchain for Linux and put its usr/bin on PATH (sudo resets PATH: run sudo env \"PATH=\$PATH\" ${COMMAND:-$PROG} ...), or set SWIFT=/path/to/usr/bin/swift"
+}
