@@ -284,10 +284,12 @@ def plot(bench: Bench, path: Path) -> None:
     positions = range(len(variants))
     left.barh(positions, medians, xerr=[low, high], color=colours, capsize=3)
     left.set_xscale("log")
+    left.set_xlim(right=max(max(v.samples_ms) for v in variants) * 2.5)
     left.set_xlabel("wall time of the stage, ms (median; bars: min–max; log scale)")
-    for y, value in zip(positions, medians):
-        left.text(value * 1.08, y, f"{value:.1f}", va="center", fontsize=8)
+    for y, v in zip(positions, variants):
+        left.text(max(v.samples_ms) * 1.12, y, f"{v.median:.1f}", va="center", fontsize=8)
     right.barh(positions, rss, color=colours)
+    right.set_xlim(right=max(rss) * 1.15)
     right.set_xlabel("peak RSS, MB")
     for y, value in zip(positions, rss):
         right.text(value + 1, y, f"{value:.1f}", va="center", fontsize=8)
