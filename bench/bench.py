@@ -250,6 +250,8 @@ def results_markdown(bench: Bench, machine: list[str], started: str) -> str:
         f"Run of {started} UTC: {bench.rounds} rounds, every variant once per round in a shuffled order"
         f" (plus one warm-up round, not counted).",
         "",
+        *targets_markdown(bench),
+        "",
         *rows,
         "",
         "Ratios of medians:",
@@ -265,6 +267,40 @@ def results_markdown(bench: Bench, machine: list[str], started: str) -> str:
             lines.append(f"- 10,000 rules minus 10 rules, {form}: **{large.median - small.median:+.1f} ms**")
     lines += ["", "Machine:", "", *machine, ""]
     return "\n".join(lines)
+
+
+def targets_markdown(bench: Bench) -> list[str]:
+    """The issue's targets, each judged on the stricter of its two readings."""
+    stage = bench.variant("stage").median
+    hook, aws, curl = bench.variant("hook"), bench.variant("aws-cli"), bench.variant("curl")
+
+    def ratio(a: Variant, b: Variant) -> tuple[float, float]:
+        return a.median / b.median, (a.median - stage) / (b.median - stage)
+
+    def verdict(ok: bool) -> str:
+        return "**met**" if ok else "**not met**"
+
+    aws_stage, aws_net = ratio(aws, hook)
+    curl_stage, curl_net = ratio(hook, curl)
+    rows = [
+        "| target | in the stage | net of the empty stage | verdict (on the stricter reading) |",
+        "| --- | ---: | ---: | --- |",
+        f"| hook at least 40x faster than the AWS CLI recipe | {aws_stage:.1f}x | {aws_net:.1f}x |"
+        f" {verdict(min(aws_stage, aws_net) >= 40)} |",
+        f"| hook within 1.3x of bare curl | {curl_stage:.2f}x | {curl_net:.2f}x |"
+        f" {verdict(max(curl_stage, curl_net) <= 1.3)} |",
+    ]
+    for form in ("compiled", "toml"):
+        small, large = bench.variant(f"rules-10-{form}"), bench.variant(f"rules-10000-{form}")
+        if small and large:
+            added = large.median - small.median
+            label = "compiled mapping" if form == "compiled" else "TOML mapping, not compiled"
+            rows.append(f"| 10,000 rules add at most 10 ms over 10 rules ({label}) | {added:+.1f} ms | |"
+                        f" {verdict(added <= 10)} |")
+    peak = max(max(v.rss_kb) for v in (hook, bench.variant("skip"))) / 1024
+    rows.append(f"| peak RSS of the hook at most 20 MB (2-rule mapping, exchange and skip) | {peak:.1f} MB | |"
+                f" {verdict(peak <= 20)} |")
+    return rows
 
 
 def plot(bench: Bench, path: Path) -> None:

@@ -1,10 +1,11 @@
 /// Functions a libFuzzer harness calls with arbitrary bytes. Each must return normally for
 /// every input: a crash, a trap or a hang is a bug.
 public enum FuzzEntryPoints {
-    /// Decodes `bytes` as a compiled mapping and, when that succeeds, matches every rule and
-    /// decodes it. The expected source digest is taken from the bytes themselves (offset 16)
-    /// and the checksum is recomputed, so that inputs also reach the settings and rule decoders;
-    /// a harness should mutate compiled mappings written by `CompiledMapping.encode`.
+    /// Decodes `bytes` as a compiled mapping and, when that succeeds, scans its rules against
+    /// fixed claims and decodes each rule (the first 1,000). The expected source digest is
+    /// taken from the bytes themselves (offset 16) and the trailing checksum is recomputed,
+    /// so that inputs reach the settings and rule decoders; a harness should start from
+    /// compiled mappings written by `CompiledMapping.encode` (or `gitlab-oidc-aws compile`).
     public static func compiledMapping(_ bytes: [UInt8]) {
         var input = bytes
         if input.count >= CompiledMapping.headerSize + CompiledMapping.digestSize {
