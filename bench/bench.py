@@ -245,7 +245,6 @@ def results_markdown(bench: Bench, machine: list[str], started: str) -> str:
         net = "—" if v.name == "stage" else f"{v.median - stage:.1f}"
         rows.append(f"| {v.label} | {v.median:.1f} | {min(v.samples_ms):.1f}–{max(v.samples_ms):.1f} | {net} |"
                     f" {max(v.rss_kb) / 1024:.1f} |")
-    hook, aws, curl = bench.variant("hook"), bench.variant("aws-cli"), bench.variant("curl")
     lines = [
         f"Run of {started} UTC: {bench.rounds} rounds, every variant once per round in a shuffled order"
         f" (plus one warm-up round, not counted).",
@@ -253,18 +252,7 @@ def results_markdown(bench: Bench, machine: list[str], started: str) -> str:
         *targets_markdown(bench),
         "",
         *rows,
-        "",
-        "Ratios of medians:",
-        "",
-        f"- AWS CLI recipe / hook (2/1): **{aws.median / hook.median:.1f}x** in the stage;"
-        f" {(aws.median - stage) / (hook.median - stage):.1f}x net of the empty stage",
-        f"- hook / bare curl (1/3): **{hook.median / curl.median:.2f}x** in the stage;"
-        f" {(hook.median - stage) / (curl.median - stage):.2f}x net of the empty stage",
     ]
-    for form in ("toml", "compiled"):
-        small, large = bench.variant(f"rules-10-{form}"), bench.variant(f"rules-10000-{form}")
-        if small and large:
-            lines.append(f"- 10,000 rules minus 10 rules, {form}: **{large.median - small.median:+.1f} ms**")
     lines += ["", "Machine:", "", *machine, ""]
     return "\n".join(lines)
 
