@@ -8,8 +8,8 @@ cd "$(dirname "$0")"
 
 PYTHON="${PYTHON:-python3}"
 APT_PACKAGES=(libcurl4-openssl-dev libjansson-dev libssl-dev pkg-config dash curl ca-certificates patchelf binutils)
-PIP_PACKAGES=("moto[server]>=5,<6" awscli boto3 cryptography joserfc rsa pytest)
-PY_IMPORTS="import moto, moto.server, flask, awscli, boto3, cryptography, joserfc, rsa, pytest"
+PIP_PACKAGES=("moto[server]>=5,<6" awscli boto3 cryptography joserfc rsa pytest python-hcl2)
+PY_IMPORTS="import moto, moto.server, flask, awscli, boto3, cryptography, joserfc, rsa, pytest, hcl2"
 
 section() { printf '\n==> %s\n' "$*"; }
 

@@ -14,10 +14,15 @@ enum Console {
     /// An error for the job log (stderr): config errors as compiler-style lines.
     static func error(_ error: Error) {
         if let config = error as? ConfigError {
-            for diagnostic in config.diagnostics { write(diagnostic.description + "\n", to: STDERR_FILENO) }
+            for diagnostic in config.diagnostics { report(diagnostic.description) }
             return
         }
         write(prefix + "error: \(error)\n", to: STDERR_FILENO)
+    }
+
+    /// A finding for stderr, printed as it is (already `FILE:LINE: severity: message`).
+    static func report(_ line: String) {
+        write(line + "\n", to: STDERR_FILENO)
     }
 
     /// A result (stdout).

@@ -16,6 +16,12 @@ enum ExitStatus {
         default: return 1
         }
     }
+
+    /// `explain`: the claims match no rule.
+    static let noRuleMatches: Int32 = 1
+
+    /// `check --strict`: the file is valid but has warnings.
+    static let strictWarnings: Int32 = 1
 }
 
 /// A command line that parses but cannot be acted on.

@@ -28,7 +28,7 @@ from harness.issuer import DISCOVERY_PATH, JWKS_PATH
 from harness.keys import b64url_decode
 from harness.mapping import mapping_toml
 from harness.net import http_get, http_post
-from harness.sts_double import Fault, iam_like
+from harness.sts_double import Fault, TrustPolicy, iam_like
 
 NS = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/"}
 ROLE = "arn:aws:iam::111122223333:role/path/deploy"
@@ -271,6 +271,7 @@ def test_iam_string_like():
     assert iam_like("a?c", "abc") and not iam_like("a?c", "abbc")
     assert not iam_like("project_path:group/project:*", "project_path:other/project:x")
     assert iam_like("a.b", "a.b") and not iam_like("a.b", "axb")
+    assert iam_like("a${*}b${?}c${$}", "a*b?c$") and not iam_like("a${*}b", "axxb")
 
 
 def test_sts_double_trust_policy(sts, issuer):
@@ -280,6 +281,35 @@ def test_sts_double_trust_policy(sts, issuer):
     assert status == 403 and b"AccessDenied" in body
     other_role = assume_form(issuer.mint(ref="feature")).replace(b"path%2Fdeploy", b"other")
     assert post(sts, other_role)[0] == 200
+
+
+def whole_policy(issuer, subs, aud="sts.amazonaws.com"):
+    host = issuer.url.split("://", 1)[1]
+    return {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+        "Principal": {"Federated": f"arn:aws:iam::111122223333:oidc-provider/{host}"},
+        "Condition": {"StringEquals": {f"{host}:aud": aud}, "StringLike": {f"{host}:sub": subs}}}]}
+
+
+def test_sts_double_whole_trust_policy(sts, issuer):
+    sts.trust_policy(whole_policy(issuer, ["project_path:group/*:ref_type:branch:ref:main", "x"]), role=ROLE)
+    assert post(sts, assume_form(issuer.mint(project_path="group/a/b")))[0] == 200
+    for refused in (issuer.mint(ref="dev"), issuer.mint(aud="other"), issuer.mint(iss="https://other.example")):
+        status, _, body = post(sts, assume_form(refused))
+        assert status == 403 and b"AccessDenied" in body
+    other_role = assume_form(issuer.mint(ref="dev")).replace(b"path%2Fdeploy", b"other")
+    assert post(sts, other_role)[0] == 200
+
+
+def test_sts_double_refuses_policies_it_does_not_model(issuer):
+    policy = whole_policy(issuer, "*")
+    policy["Statement"][0]["Condition"]["StringEquals"]["gitlab.example.com:environment"] = "x"
+    with pytest.raises(ValueError):
+        TrustPolicy(policy)
+    policy = whole_policy(issuer, "*")
+    policy["Statement"][0]["Condition"]["ForAnyValue:StringLike"] = {}
+    with pytest.raises(ValueError):
+        TrustPolicy(policy)
 
 
 def test_aws_cli_against_sts_double(sts, issuer, base_env):

@@ -28,7 +28,7 @@ def test_example_mapping_passes_check(binary):
 
 
 @pytest.mark.parametrize("claims, role", [
-    (["project_path=platform/infra", "ref_type=branch", "ref=main", "ref_protected=true",
+    (["project_path=platform/infra", "project_id=1001", "ref_type=branch", "ref=main", "ref_protected=true",
       "environment=production", "namespace_path=platform", "pipeline_source=push"], "role/infra-prod-deploy"),
     (["project_path=platform/infra", "ref_type=branch", "ref=feature", "ref_protected=false",
       "namespace_path=platform", "pipeline_source=push"], "role/platform-readonly"),

@@ -1,20 +1,54 @@
+/// GitLab's default `sub` claim, which AWS tests against a role's trust policy.
+public enum GitLabSubject {
+    /// The claims GitLab's default `sub` is built from, in order.
+    public static let components = ["project_path", "ref_type", "ref"]
+
+    /// `project_path:<path>:ref_type:<type>:ref:<ref>` from the claims, or nil when one is missing.
+    public static func defaultSubject(_ claims: Claims) -> String? {
+        var parts: [String] = []
+        for name in components {
+            guard let value = claims.string(name) else { return nil }
+            parts.append("\(name):\(value)")
+        }
+        return parts.joined(separator: ":")
+    }
+}
+
 /// The answer of `explain`: every rule tried in order, why it did or did not match, and
 /// what the hook would do.
 public struct Explanation {
+    /// One rule tried and how it fared.
+    public struct Attempt {
+        public let rule: Rule
+        public let outcome: RuleOutcome
+    }
+
+    /// The `sub` AWS will test against the role's trust policy.
+    public struct Subject: Equatable {
+        public let value: String
+        /// True when the claims had no `sub` and it was built from `project_path`, `ref_type`
+        /// and `ref` the way GitLab does by default.
+        public let derived: Bool
+    }
+
     public let mapping: Mapping
     public let claims: Claims
     /// Each rule tried, up to and including the winner.
-    public let tried: [(rule: Rule, outcome: RuleOutcome)]
+    public let tried: [Attempt]
     public let winner: Rule?
+    /// The `sub` AWS will see, when the claims give or imply it.
+    public let subject: Subject?
+    /// The trust policy `trust-policy` prints for the winner's role.
+    public let trust: RoleTrust?
 
     public init(mapping: Mapping, claims: Claims) {
         self.mapping = mapping
         self.claims = claims
-        var tried: [(Rule, RuleOutcome)] = []
+        var tried: [Attempt] = []
         var winner: Rule?
         for rule in mapping.rules {
             let outcome = RuleMatcher.evaluate(rule, claims: claims)
-            tried.append((rule, outcome))
+            tried.append(Attempt(rule: rule, outcome: outcome))
             if outcome == .matched {
                 winner = rule
                 break
@@ -22,24 +56,38 @@ public struct Explanation {
         }
         self.tried = tried
         self.winner = winner
+        if let sub = claims.string("sub") {
+            subject = Subject(value: sub, derived: false)
+        } else {
+            subject = GitLabSubject.defaultSubject(claims).map { Subject(value: $0, derived: true) }
+        }
+        trust = winner.map { TrustPolicy.trust(for: $0.role, mapping: mapping) }
     }
+
+    /// Whether the winner's trust policy admits the `sub`; nil without a winner or a `sub`.
+    public var trustAdmitsSubject: Bool? {
+        guard let trust, let subject else { return nil }
+        return trust.admits(sub: subject.value)
+    }
+
+    // MARK: Text
 
     /// The report for people.
     public var text: String {
         var lines: [String] = []
-        for (rule, outcome) in tried {
-            switch outcome {
+        for attempt in tried {
+            switch attempt.outcome {
             case .matched:
-                lines.append("\(rule.label): matches")
+                lines.append("\(attempt.rule.reference): matches")
             case let .failed(condition, actual):
-                let wanted = condition.patterns.map { "\"\($0.source)\"" }.joined(separator: " or ")
-                let found = actual.map { "is \"\($0)\"" } ?? "is missing from the token"
-                lines.append("\(rule.label): no match: \(condition.claim) \(found), wanted \(wanted) (line \(condition.line))")
+                let wanted = condition.patterns.map { quoted($0.source) }.joined(separator: " or ")
+                let found = actual.map { "is \(quoted($0))" } ?? "is missing from the token"
+                lines.append(
+                    "\(attempt.rule.reference): no match: \(condition.claim) \(found), wanted \(wanted) (line \(condition.line))")
             }
         }
         guard let winner else {
-            lines.append(
-                "no rule matches; the hook will \(mapping.onNoMatch == .fail ? "fail the job (on_no_match = \"fail\")" : "skip: the job gets no credentials (on_no_match = \"skip\")")")
+            lines.append("no rule matches; \(noMatchConsequence)")
             return lines.joined(separator: "\n")
         }
         let settings = EffectiveSettings(rule: winner, mapping: mapping)
@@ -49,7 +97,97 @@ public struct Explanation {
         lines.append("region: \(settings.region)")
         lines.append("output: \(settings.output.rawValue)")
         lines += JobProfiles.explanation(mapping: mapping, claims: claims)
-        if let sub = claims.string("sub") { lines.append("sub seen by AWS: \(sub)") }
+        if let subject {
+            lines.append(
+                "sub seen by AWS: \(subject.value)"
+                    + (subject.derived ? " (no sub claim given; built from project_path, ref_type and ref as GitLab does)" : ""))
+        } else {
+            lines.append("sub seen by AWS: unknown; give --claim sub=... or project_path, ref_type and ref")
+        }
+        let printed = "as `trust-policy --role \(winner.role)` prints it"
+        switch trustAdmitsSubject {
+        case true?:
+            lines.append("trust policy: admits this sub (\(printed))")
+        case false?:
+            lines.append(
+                "trust policy: does NOT admit this sub (\(printed)), so AWS would refuse the role (AccessDenied); a project that changed its sub claim components needs a policy of its own"
+            )
+        case nil:
+            break
+        }
         return lines.joined(separator: "\n")
+    }
+
+    /// What the hook does when no rule matches.
+    var noMatchConsequence: String {
+        switch mapping.onNoMatch {
+        case .skip: return "on_no_match = \"skip\": the hook writes nothing and the job runs without AWS credentials from it"
+        case .fail: return "on_no_match = \"fail\": the hook fails the job (exit 1)"
+        }
+    }
+
+    // MARK: JSON
+
+    /// The report for scripts.
+    public var json: JSONValue {
+        let rules: [JSONValue] = tried.map { attempt in
+            var members = ruleMembers(attempt.rule)
+            switch attempt.outcome {
+            case .matched:
+                members.append(("matched", .bool(true)))
+            case let .failed(condition, actual):
+                members.append(("matched", .bool(false)))
+                members.append(
+                    (
+                        "failed",
+                        .object([
+                            ("claim", .string(condition.claim)),
+                            ("actual", actual.map(JSONValue.string) ?? .null),
+                            ("wanted", .array(condition.patterns.map { .string($0.source) })),
+                            ("line", .integer(Int64(condition.line))),
+                        ])
+                    ))
+            }
+            return .object(members)
+        }
+        var match: JSONValue = .null
+        if let winner {
+            let settings = EffectiveSettings(rule: winner, mapping: mapping)
+            match = .object(
+                ruleMembers(winner) + [
+                    ("session_name", .string(SessionName.render(settings.sessionNameTemplate, claims: claims))),
+                    ("duration", .integer(Int64(settings.duration))),
+                    ("region", .string(settings.region)),
+                    ("output", .string(settings.output.rawValue)),
+                    (
+                        "profiles",
+                        .array(
+                            JobProfiles.resolve(mapping: mapping, claims: claims).map { profile in
+                                .object([
+                                    ("name", .string(profile.name)), ("rule", .integer(Int64(profile.rule.number))),
+                                    ("role", .string(profile.rule.role.description)),
+                                ])
+                            })
+                    ),
+                    ("sub", subject.map { .string($0.value) } ?? .null),
+                    ("sub_derived", subject.map { .bool($0.derived) } ?? .null),
+                    ("trust_policy_admits_sub", trustAdmitsSubject.map(JSONValue.bool) ?? .null),
+                ])
+        }
+        return .object([
+            ("config", .string(mapping.path)),
+            ("rules", .array(rules)),
+            ("match", match),
+            ("on_no_match", .string(mapping.onNoMatch.rawValue)),
+        ])
+    }
+
+    private func ruleMembers(_ rule: Rule) -> [(String, JSONValue)] {
+        [
+            ("number", .integer(Int64(rule.number))),
+            ("name", rule.name.map(JSONValue.string) ?? .null),
+            ("line", .integer(Int64(rule.line))),
+            ("role", .string(rule.role.description)),
+        ]
     }
 }

@@ -6,8 +6,44 @@ public struct UnmappedRoleError: Error, Equatable, Sendable, CustomStringConvert
     }
 }
 
+/// The trust policy one role needs: the `sub` patterns of the rules that map it, and notes on
+/// what the policy cannot enforce or admits beyond those rules.
+public struct RoleTrust: Sendable {
+    public let role: RoleARN
+    /// The rules that map the role, in file order.
+    public let rules: [Rule]
+    /// `sub` patterns with IAM's meaning (every wildcard crosses `/`), none included in another.
+    public let subjects: [Pattern]
+    /// Conditions the policy cannot enforce and places where it admits more than the rules.
+    public let notes: [ConfigDiagnostic]
+
+    /// Whether IAM's `StringLike` test of this policy admits `sub`.
+    public func admits(sub: String) -> Bool {
+        subjects.contains { $0.matches(sub) }
+    }
+}
+
 /// The IAM trust policies the mapped roles need.
+///
+/// For GitLab ID tokens AWS can test only `sub` and `aud`. GitLab's default `sub` is
+/// `project_path:<path>:ref_type:<branch|tag>:ref:<ref>`, so each rule becomes the `sub`
+/// patterns of its `project_path` (or `namespace_path`), `ref_type` and `ref` conditions, and
+/// every other condition is reported as one the policy cannot enforce. IAM's `*` also matches
+/// `/` where ours does not; each place where that makes the policy broader is reported too.
+/// The policy is never narrower than the rules for tokens with GitLab's default `sub`.
 public enum TrustPolicy {
+    /// How `trust-policy` prints the policies.
+    public enum Format: String, Sendable, CaseIterable {
+        /// IAM policy JSON.
+        case json
+        /// `data "aws_iam_policy_document"` blocks (HCL).
+        case terraform
+    }
+
+    /// IAM's default quota for the length of a role trust policy, in characters without
+    /// whitespace.
+    public static let defaultSizeQuota = 2048
+
     /// The issuer as IAM names its OIDC provider: without scheme and trailing slash.
     public static func providerHost(issuer: String) -> String {
         var host = Substring(issuer)
@@ -16,66 +52,208 @@ public enum TrustPolicy {
         return String(host)
     }
 
-    /// The trust policy document for `role`, from every rule that maps it.
-    public static func document(for role: RoleARN, mapping: Mapping) -> JSONValue {
-        let host = providerHost(issuer: mapping.issuer)
-        let rules = mapping.rules.filter { $0.role == role }
-        let subjects = Array(Set(rules.flatMap { subjectPatterns(for: $0) })).sorted()
-        let audience: JSONValue =
-            mapping.audiences.count == 1 ? .string(mapping.audiences[0]) : .array(mapping.audiences.map { .string($0) })
-        return .object([
-            ("Version", .string("2012-10-17")),
-            (
-                "Statement",
-                .array([
-                    .object([
-                        ("Effect", .string("Allow")),
-                        (
-                            "Principal",
-                            .object([
-                                ("Federated", .string("arn:\(role.partition):iam::\(role.account):oidc-provider/\(host)"))
-                            ])
-                        ),
-                        ("Action", .string("sts:AssumeRoleWithWebIdentity")),
-                        (
-                            "Condition",
-                            .object([
-                                ("StringEquals", .object([("\(host):aud", audience)])),
-                                (
-                                    "StringLike",
-                                    .object([
-                                        ("\(host):sub", subjects.count == 1 ? .string(subjects[0]) : .array(subjects.map { .string($0) }))
-                                    ])
-                                ),
-                            ])
-                        ),
-                    ])
-                ])
-            ),
-        ])
+    /// The ARN of the IAM OIDC provider for the mapping's issuer, in the role's account.
+    public static func providerARN(for role: RoleARN, mapping: Mapping) -> String {
+        "arn:\(role.partition):iam::\(role.account):oidc-provider/\(providerHost(issuer: mapping.issuer))"
     }
 
-    /// IAM `StringLike` patterns for the `sub` claim that a rule's tokens can have:
-    /// `project_path:<path>:ref_type:<type>:ref:<ref>`, with `*` where the rule allows any value.
-    public static func subjectPatterns(for rule: Rule) -> [String] {
-        func patterns(_ claim: String) -> [String] {
-            guard let condition = rule.conditions.first(where: { $0.claim == claim }) else { return ["*"] }
-            return condition.patterns.map { iamPattern($0) }
+    /// Every role the mapping assumes, in the order of first use.
+    public static func roles(in mapping: Mapping) -> [RoleARN] {
+        var seen: [RoleARN] = []
+        for rule in mapping.rules where !seen.contains(rule.role) { seen.append(rule.role) }
+        return seen
+    }
+
+    // MARK: Deriving the policy
+
+    /// The policy `role` needs, from every rule that maps it.
+    public static func trust(for role: RoleARN, mapping: Mapping) -> RoleTrust {
+        let rules = mapping.rules.filter { $0.role == role }
+        var subjects: [Pattern] = []
+        var notes: [ConfigDiagnostic] = []
+        for rule in rules {
+            var derivation = RuleSubjects(rule: rule, file: mapping.path)
+            subjects += derivation.derive().map(\.widened)
+            notes += derivation.notes
         }
-        var result: [String] = []
-        for path in patterns("project_path") {
-            for refType in patterns("ref_type") {
-                for ref in patterns("ref") {
-                    result.append("project_path:\(path):ref_type:\(refType):ref:\(ref)")
+        subjects = narrowest(subjects)
+        let trust = RoleTrust(role: role, rules: rules, subjects: subjects, notes: notes)
+        return RoleTrust(
+            role: role, rules: rules, subjects: subjects,
+            notes: (notes + documentNotes(trust, mapping: mapping)).sortedByLine())
+    }
+
+    /// `patterns` without duplicates and without any pattern another one already includes.
+    static func narrowest(_ patterns: [Pattern]) -> [Pattern] {
+        var unique: [Pattern] = []
+        for pattern in patterns where !unique.contains(pattern) { unique.append(pattern) }
+        func includes(_ outer: Pattern, _ inner: Pattern) -> Bool {
+            // Most pairs differ in a literal: the value with every wildcard empty tells at once.
+            outer.matches(inner.shortestValue) && PatternInclusion.isIncluded([[inner]], in: [outer])
+        }
+        return unique.enumerated().filter { index, pattern in
+            !unique.enumerated().contains { other, candidate in
+                other != index && includes(candidate, pattern) && (other < index || !includes(pattern, candidate))
+            }
+        }.map(\.element)
+    }
+
+    /// Notes on the document as a whole: size and characters IAM refuses.
+    static func documentNotes(_ trust: RoleTrust, mapping: Mapping) -> [ConfigDiagnostic] {
+        let line = trust.rules.first?.line ?? 1
+        var notes: [ConfigDiagnostic] = []
+        let size = document(for: trust, mapping: mapping).compactText.unicodeScalars.count
+        if size > defaultSizeQuota {
+            notes.append(
+                ConfigDiagnostic(
+                    file: mapping.path, line: line, severity: .note,
+                    message:
+                        "the trust policy of \(trust.role) is \(size) characters; IAM's default quota for a role trust policy is \(defaultSizeQuota): raise the quota or map the role with fewer patterns"
+                ))
+        }
+        for subject in trust.subjects where subject.source.unicodeScalars.contains(where: { $0.value > 0xFF }) {
+            notes.append(
+                ConfigDiagnostic(
+                    file: mapping.path, line: line, severity: .note,
+                    message:
+                        "the sub pattern \(quoted(iamText(subject))) of \(trust.role) has characters IAM policies cannot hold (only U+0020 to U+00FF): IAM will refuse the policy; use a wildcard in their place"
+                ))
+        }
+        return notes
+    }
+
+    /// The `sub` patterns of one rule, in the rule's own pattern language, and the notes on
+    /// what IAM cannot do with them.
+    struct RuleSubjects {
+        let rule: Rule
+        let file: String
+        var notes: [ConfigDiagnostic] = []
+        /// The claims whose conditions the `sub` patterns carry.
+        var enforced: Set<String> = []
+
+        init(rule: Rule, file: String) {
+            self.rule = rule
+            self.file = file
+        }
+
+        mutating func derive() -> [Pattern] {
+            let subjects: [Pattern]
+            var projectPaths: [Pattern]? = nil
+            if let sub = rule.condition(on: "sub") {
+                subjects = sub.patterns
+                enforced.insert("sub")
+                reportBreadth(of: sub.patterns, as: "sub", condition: sub)
+            } else {
+                projectPaths = projectPathPatterns()
+                let refs = refPatterns()
+                subjects = projectPaths!.flatMap { path in
+                    refs.map { refType, ref in
+                        Pattern("project_path:\(path.source):ref_type:\(refType.source):ref:\(ref.source)")
+                    }
                 }
             }
+            reportInstanceWide(projectPaths: projectPaths, subjects: subjects)
+            for condition in rule.conditions where !enforced.contains(condition.claim) {
+                note(
+                    condition.line,
+                    "\(rule.reference): \(condition.written) cannot be part of the trust policy (for GitLab tokens AWS tests only sub and aud); any job whose sub the policy admits can assume \(rule.role.name) with its own ID token, whatever its \(condition.claim)"
+                )
+            }
+            return subjects
         }
-        return result
+
+        /// The project part of `sub`: the `project_path` condition, else the `namespace_path`
+        /// condition followed by `/*` (a project path is its namespace path, `/`, a name
+        /// without `/`), else everything.
+        mutating func projectPathPatterns() -> [Pattern] {
+            if rule.condition(on: "project_path") != nil { return component("project_path") }
+            guard let namespace = rule.condition(on: "namespace_path") else { return [Pattern("**")] }
+            enforced.insert("namespace_path")
+            let paths = namespace.patterns.map { Pattern($0.source + "/*") }
+            reportBreadth(
+                of: paths, as: "project_path", condition: namespace,
+                prefix: "\(namespace.written) becomes project_path \(paths.map { quoted($0.source) }.joined(separator: " or ")) in the trust policy, and ")
+            return paths
+        }
+
+        /// The `ref_type` and `ref` parts of `sub`: every pair of the rule's `ref_type` and
+        /// `ref` patterns; for a rule that tests neither but `ref_path`, the pairs its
+        /// patterns spell (`refs/heads/<ref>` is a branch, `refs/tags/<ref>` a tag), when each
+        /// of them starts so.
+        mutating func refPatterns() -> [(Pattern, Pattern)] {
+            let kinds = [("refs/heads/", "branch"), ("refs/tags/", "tag")]
+            if rule.condition(on: "ref_type") == nil, rule.condition(on: "ref") == nil,
+                let refPath = rule.condition(on: "ref_path")
+            {
+                let pairs = refPath.patterns.compactMap { pattern -> (Pattern, Pattern)? in
+                    guard let (prefix, kind) = kinds.first(where: { pattern.source.hasPrefix($0.0) }) else { return nil }
+                    return (Pattern(kind), Pattern(String(pattern.source.dropFirst(prefix.count))))
+                }
+                if pairs.count == refPath.patterns.count {
+                    enforced.insert("ref_path")
+                    let refs = pairs.map(\.1)
+                    reportBreadth(
+                        of: refs, as: "ref", condition: refPath,
+                        prefix: "\(refPath.written) becomes ref \(refs.map { quoted($0.source) }.joined(separator: " or ")) in the trust policy, and ")
+                    return pairs
+                }
+            }
+            let refTypes = component("ref_type")
+            let refs = component("ref")
+            return refTypes.flatMap { refType in refs.map { (refType, $0) } }
+        }
+
+        /// The patterns of the rule's condition on `claim`, or everything.
+        mutating func component(_ claim: String) -> [Pattern] {
+            guard let condition = rule.condition(on: claim) else { return [Pattern("**")] }
+            enforced.insert(claim)
+            reportBreadth(of: condition.patterns, as: claim, condition: condition)
+            return condition.patterns
+        }
+
+        /// Reports when IAM's reading of `patterns` (every `*` crossing `/`) admits a value
+        /// of `claim` that the patterns themselves do not.
+        mutating func reportBreadth(of patterns: [Pattern], as claim: String, condition: Condition, prefix: String = "") {
+            let answer = ClaimDomain.inclusion(of: claim, given: [patterns.map(\.widened)], in: patterns)
+            let admits: String
+            switch answer {
+            case .included: return
+            case let .notIncluded(witness): admits = "it admits \(claim) \(quoted(witness)), which the rule does not match"
+            case .undecided: admits = "it may admit values of \(claim) that the rule does not match"
+            }
+            let opening = prefix.isEmpty ? "\(condition.written): " : prefix
+            note(
+                condition.line,
+                "\(rule.reference): \(opening)IAM's * also matches \"/\" where the rule's * does not, so \(admits)"
+            )
+        }
+
+        /// Reports when nothing in the `sub` patterns narrows the projects.
+        mutating func reportInstanceWide(projectPaths: [Pattern]?, subjects: [Pattern]) {
+            let everyProject: Bool
+            if let projectPaths {
+                everyProject = ClaimDomain.coversEveryValue(of: "project_path", projectPaths)
+            } else {
+                everyProject = PatternInclusion.isIncluded([], in: subjects)
+            }
+            guard everyProject else { return }
+            let projectCondition = rule.conditions.first { ClaimDomain.projectClaims.contains($0.claim) || $0.claim == "sub" }
+            note(
+                projectCondition?.line ?? rule.line,
+                "\(rule.reference): nothing the trust policy can test narrows the projects, so it admits jobs of every project on the instance (project_path:*): any of them can assume \(rule.role.name) with its own ID token; add a project_path or namespace_path condition"
+            )
+        }
+
+        mutating func note(_ line: Int, _ message: String) {
+            notes.append(ConfigDiagnostic(file: file, line: line, severity: .note, message: message))
+        }
     }
 
-    /// Our pattern in IAM's syntax: both wildcards become `*` (IAM's `*` also crosses `/`, so
-    /// IAM may be broader than the rule); IAM's own `?` and `*` in literals are escaped.
-    static func iamPattern(_ pattern: Pattern) -> String {
+    // MARK: Rendering
+
+    /// A pattern in IAM's `StringLike` syntax: every wildcard is `*`; IAM's special
+    /// characters `*`, `?` and `$` in literals are written `${*}`, `${?}`, `${$}`.
+    public static func iamText(_ pattern: Pattern) -> String {
         var text = ""
         for piece in pattern.pieces {
             switch piece {
@@ -95,16 +273,142 @@ public enum TrustPolicy {
         return text
     }
 
-    /// One policy document for `role`, or with no role a JSON object of every mapped role's.
-    public static func render(mapping: Mapping, role: String?) throws(UnmappedRoleError) -> String {
-        if let role {
-            guard let arn = mapping.rules.first(where: { $0.role.description == role })?.role else {
-                throw UnmappedRoleError(role: role)
+    /// One value, or a list when there are several (IAM accepts both).
+    static func valueOrList(_ values: [String]) -> JSONValue {
+        values.count == 1 ? .string(values[0]) : .array(values.map { .string($0) })
+    }
+
+    /// The IAM policy document of `trust`.
+    public static func document(for trust: RoleTrust, mapping: Mapping) -> JSONValue {
+        let host = providerHost(issuer: mapping.issuer)
+        return .object([
+            ("Version", .string("2012-10-17")),
+            (
+                "Statement",
+                .array([
+                    .object([
+                        ("Effect", .string("Allow")),
+                        ("Principal", .object([("Federated", .string(providerARN(for: trust.role, mapping: mapping)))])),
+                        ("Action", .string("sts:AssumeRoleWithWebIdentity")),
+                        (
+                            "Condition",
+                            .object([
+                                ("StringEquals", .object([("\(host):aud", valueOrList(mapping.audiences))])),
+                                ("StringLike", .object([("\(host):sub", valueOrList(trust.subjects.map(iamText)))])),
+                            ])
+                        ),
+                    ])
+                ])
+            ),
+        ])
+    }
+
+    /// Terraform `aws_iam_policy_document` data sources, one per role.
+    public static func terraform(_ trusts: [RoleTrust], mapping: Mapping) -> String {
+        let host = providerHost(issuer: mapping.issuer)
+        var names: Set<String> = []
+        return trusts.map { trust in
+            var name = hclIdentifier(trust.role.name) + "_trust"
+            if names.contains(name) { name = hclIdentifier(trust.role.name) + "_\(trust.role.account)_trust" }
+            var suffix = 2
+            let base = name
+            while names.contains(name) {
+                name = "\(base)_\(suffix)"
+                suffix += 1
             }
-            return document(for: arn, mapping: mapping).prettyText
+            names.insert(name)
+            let numbers = trust.rules.map { String($0.number) }.joined(separator: ", ")
+            let rules = trust.rules.count == 1 ? "rule \(numbers)" : "rules \(numbers)"
+            return """
+                # Trust policy of \(trust.role), for \(rules) of the mapping
+                data "aws_iam_policy_document" "\(name)" {
+                  statement {
+                    effect  = "Allow"
+                    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+                    principals {
+                      type        = "Federated"
+                      identifiers = [\(hclString(providerARN(for: trust.role, mapping: mapping)))]
+                    }
+
+                    condition {
+                      test     = "StringEquals"
+                      variable = \(hclString("\(host):aud"))
+                      \(hclValues(mapping.audiences))
+                    }
+
+                    condition {
+                      test     = "StringLike"
+                      variable = \(hclString("\(host):sub"))
+                      \(hclValues(trust.subjects.map(iamText)))
+                    }
+                  }
+                }
+                """
+        }.joined(separator: "\n\n")
+    }
+
+    /// The `values` attribute of a `condition` block, as `terraform fmt` writes it: on one
+    /// line, aligned with `test` and `variable`, when it holds one value; else one value per
+    /// line (and then `terraform fmt` does not align its `=`).
+    static func hclValues(_ values: [String]) -> String {
+        if values.count == 1 { return "values   = [\(hclString(values[0]))]" }
+        return "values = [\n" + values.map { "        \(hclString($0)),\n" }.joined() + "      ]"
+    }
+
+    /// A quoted HCL string: `"` and `\` escaped, and `${` / `%{` doubled so that Terraform
+    /// keeps IAM's `${*}` as written instead of reading a template.
+    static func hclString(_ text: String) -> String {
+        var result = "\""
+        var previous: Character?
+        for character in text {
+            switch character {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "{" where previous == "$" || previous == "%": result += String(previous!) + "{"
+            default: result.append(character)
+            }
+            previous = character
         }
-        var seen: [RoleARN] = []
-        for rule in mapping.rules where !seen.contains(rule.role) { seen.append(rule.role) }
-        return JSONValue.object(seen.map { ($0.description, document(for: $0, mapping: mapping)) }).prettyText
+        return result + "\""
+    }
+
+    /// A Terraform block label from a role name: letters, digits and `_`, not starting with
+    /// a digit.
+    static func hclIdentifier(_ text: String) -> String {
+        var result = String(
+            text.map { character -> Character in
+                character.isASCII && (character.isLetter || character.isNumber) ? character : "_"
+            })
+        if let first = result.first, !first.isLetter && first != "_" { result = "role_" + result }
+        return result
+    }
+
+    /// What `trust-policy` prints: the policies and the notes for the roles printed.
+    public struct Rendered: Sendable {
+        public let text: String
+        public let notes: [ConfigDiagnostic]
+    }
+
+    /// One role's policy (`role` given), or every mapped role's: a JSON object from role ARN
+    /// to document, or one Terraform data source per role.
+    public static func render(mapping: Mapping, role: String?, format: Format) throws(UnmappedRoleError) -> Rendered {
+        var roles = roles(in: mapping)
+        if let role {
+            guard let arn = roles.first(where: { $0.description == role }) else { throw UnmappedRoleError(role: role) }
+            roles = [arn]
+        }
+        let trusts = roles.map { trust(for: $0, mapping: mapping) }
+        let text: String
+        switch format {
+        case .json where role != nil:
+            text = document(for: trusts[0], mapping: mapping).prettyText
+        case .json:
+            text = JSONValue.object(trusts.map { ($0.role.description, document(for: $0, mapping: mapping)) }).prettyText
+        case .terraform:
+            text = terraform(trusts, mapping: mapping)
+        }
+        return Rendered(text: text, notes: trusts.flatMap(\.notes))
     }
 }

@@ -4,6 +4,8 @@ public struct ConfigDiagnostic: Equatable, Sendable, CustomStringConvertible {
     public enum Severity: String, Sendable {
         case error
         case warning
+        /// Information that needs no change to the file, such as what a trust policy cannot enforce.
+        case note
     }
 
     public let file: String
@@ -19,6 +21,13 @@ public struct ConfigDiagnostic: Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(file):\(line): \(severity.rawValue): \(message)" }
+}
+
+extension Array where Element == ConfigDiagnostic {
+    /// The findings ordered by line; findings on one line keep their order.
+    public func sortedByLine() -> [ConfigDiagnostic] {
+        enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }.map(\.element)
+    }
 }
 
 /// The mapping file could not be loaded: unreadable, not TOML, or not a valid mapping.

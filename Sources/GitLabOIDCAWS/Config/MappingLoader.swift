@@ -61,9 +61,7 @@ public enum MappingLoader {
         }
         var reader = Reader(path: path, keyLines: TOMLKeyLines(source: source))
         let mapping = reader.readMapping(KeyedTable(table))
-        let sorted = reader.diagnostics.enumerated().sorted {
-            ($0.element.line, $0.offset) < ($1.element.line, $1.offset)
-        }.map(\.element)
+        let sorted = reader.diagnostics.sortedByLine()
         if sorted.contains(where: { $0.severity == .error }) { throw ConfigError(diagnostics: sorted) }
         return LoadedMapping(mapping: mapping, warnings: sorted, keyLines: reader.keyLines)
     }

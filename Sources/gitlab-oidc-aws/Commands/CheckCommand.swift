@@ -5,17 +5,55 @@ struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Validate the mapping file; print errors and warnings with line numbers.",
-        discussion: "Exit status: 0 valid (warnings allowed), 2 invalid, 64 bad usage."
+        discussion: """
+            Prints one finding per line on stderr, as FILE:LINE: error|warning: message, like a \
+            compiler, then a one-line summary on stdout. Beyond what `hook` validates, it warns about rules that can never \
+            match because an earlier rule matches first, rules that pick projects only by path, \
+            rules that match every project of the instance, and rule names used twice.
+
+            Exit status: 0 valid (warnings allowed), 1 valid but with warnings under --strict, \
+            2 invalid, 64 bad usage.
+            """
     )
 
     @OptionGroup var options: ConfigOption
 
+    @Flag(name: .long, help: "Exit 1 when there are warnings.")
+    var strict = false
+
     func run() throws {
         try runReportingErrors {
-            let loaded = try MappingLoader.load(path: options.config)
-            for warning in loaded.warnings { Console.print(warning.description) }
-            Console.print("\(options.config): valid, \(loaded.mapping.rules.count) rules")
+            let findings: [ConfigDiagnostic]
+            let rules: Int
+            do {
+                let loaded = try MappingLoader.load(path: options.config)
+                findings = MappingCheck.findings(loaded)
+                rules = loaded.mapping.rules.count
+            } catch let error as ConfigError {
+                for diagnostic in error.diagnostics { Console.report(diagnostic.description) }
+                Console.print(
+                    "\(options.config): invalid: \(count(error.errors.count, "error"))\(warnings(error.diagnostics.count - error.errors.count))"
+                )
+                throw ExitCode(ExitStatus.code(for: error))
+            }
+            for finding in findings { Console.report(finding.description) }
+            var summary = "\(options.config): valid, \(count(rules, "rule"))\(warnings(findings.count))"
+            if strict && !findings.isEmpty {
+                summary += "; --strict makes warnings fail the check"
+                Console.print(summary)
+                return ExitStatus.strictWarnings
+            }
+            Console.print(summary)
             return 0
         }
+    }
+
+    private func count(_ number: Int, _ noun: String) -> String {
+        "\(number) \(noun)\(number == 1 ? "" : "s")"
+    }
+
+    /// ", N warnings" for the summary; nothing when there are none.
+    private func warnings(_ number: Int) -> String {
+        number == 0 ? "" : ", " + count(number, "warning")
     }
 }

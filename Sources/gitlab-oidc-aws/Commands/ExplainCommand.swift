@@ -4,8 +4,22 @@ import GitLabOIDCAWS
 struct ExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
-        abstract: "Say which rule matches a token (or given claims) and why earlier rules did not."
+        abstract: "Say which rule matches a token (or given claims) and why earlier rules did not.",
+        discussion: """
+            For each rule tried, in order, prints the first condition that failed with the \
+            claim's value and the wanted patterns; then the winning rule's role, session name, \
+            duration, region, output, the sub AWS will see, and whether the trust policy \
+            `trust-policy` prints for the role admits that sub.
+
+            Exit status: 0 a rule matches, 1 no rule matches or the token file cannot be read \
+            or fails verification, 2 invalid mapping file, 64 bad usage.
+            """
     )
+
+    enum Format: String, CaseIterable, ExpressibleByArgument {
+        case text
+        case json
+    }
 
     @OptionGroup var options: ConfigOption
 
@@ -18,9 +32,24 @@ struct ExplainCommand: ParsableCommand {
     @Flag(name: .long, help: "With --token-file: decode the token without verifying it.")
     var noVerify = false
 
+    @Option(name: .long, help: "Output format: text or json.")
+    var format: Format = .text
+
     func validate() throws {
         if (tokenFile == nil) == claim.isEmpty {
             throw ValidationError("give either --token-file or at least one --claim KEY=VALUE")
+        }
+        if noVerify && tokenFile == nil {
+            throw ValidationError("--no-verify only applies to --token-file")
+        }
+        var names: Set<String> = []
+        for item in claim {
+            guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+                throw ValidationError("--claim \"\(item)\" is not KEY=VALUE")
+            }
+            guard names.insert(String(item[..<equals])).inserted else {
+                throw ValidationError("--claim \(item[..<equals]) is given twice; a token has each claim once")
+            }
         }
     }
 
@@ -37,18 +66,18 @@ struct ExplainCommand: ParsableCommand {
                         .verifier().verify(token).claims
                 }
             } else {
-                var pairs: [(String, String)] = []
-                for item in claim {
-                    guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
-                        throw UsageError(description: "--claim \"\(item)\" is not KEY=VALUE")
-                    }
-                    pairs.append((String(item[..<equals]), String(item[item.index(after: equals)...])))
-                }
-                claims = Claims(strings: pairs)
+                claims = Claims(
+                    strings: claim.map { item in
+                        let equals = item.firstIndex(of: "=")!
+                        return (String(item[..<equals]), String(item[item.index(after: equals)...]))
+                    })
             }
             let report = Explanation(mapping: mapping, claims: claims)
-            Console.print(report.text)
-            return report.winner == nil ? 1 : 0
+            switch format {
+            case .text: Console.print(report.text)
+            case .json: Console.print(report.json.prettyText)
+            }
+            return report.winner == nil ? ExitStatus.noRuleMatches : 0
         }
     }
 }

@@ -22,7 +22,9 @@ every behaviour.
 Other settings: `credential_lifetime` (seconds, overrides DurationSeconds),
 `fractional_expiration` (moto-style microseconds), `max_session_duration` (like a role's
 MaxSessionDuration; default 43200), `validate` (STS's parameter checks, default on),
-`trust_sub(patterns, role=None)` (IAM StringLike on the token's `sub`).
+`trust_sub(patterns, role=None)` (IAM StringLike on the token's `sub`),
+`trust_policy(document, role)` (a whole IAM trust policy, enforced as IAM does for an OIDC
+provider: principal, action, StringEquals/StringLike on `<provider>:sub` and `:aud`).
 
 Inspection: `requests` (every request, `STSRequest`), `assume_requests`, `issued`
 (`IssuedCredentials`, newest last), `secrets()` (every secret string handed out).
@@ -145,9 +147,62 @@ def decode_claims(token: str | None) -> dict | None:
 
 
 def iam_like(pattern: str, value: str) -> bool:
-    """IAM `StringLike`: `*` any run of characters (including `/`), `?` exactly one."""
-    rx = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    """IAM `StringLike`: `*` any run of characters (including `/`), `?` exactly one;
+    `${*}`, `${?}` and `${$}` are the literal characters."""
+    parts = re.split(r"(\$\{[*?$]\}|[*?])", pattern)
+    rx = "".join(".*" if p == "*" else "." if p == "?" else re.escape(p[2] if p.startswith("${") else p)
+                 for p in parts)
     return re.fullmatch(rx, value, re.DOTALL) is not None
+
+
+def provider_host(issuer: str) -> str:
+    """How IAM names an OIDC provider: the issuer URL without scheme and trailing slash."""
+    return issuer.split("://", 1)[-1].rstrip("/")
+
+
+class TrustPolicy:
+    """An IAM role trust policy for web identities, evaluated like IAM does for an OIDC
+    provider. Anything this double does not model (Deny, other operators or keys) raises
+    ValueError when the policy is given, so a test cannot pass by being ignored."""
+
+    OPERATORS = {"StringEquals": lambda pattern, value: pattern == value, "StringLike": iam_like}
+
+    def __init__(self, document: dict | str) -> None:
+        doc = json.loads(document) if isinstance(document, str) else document
+        statements = doc["Statement"]
+        self.statements = statements if isinstance(statements, list) else [statements]
+        for st in self.statements:
+            if st.get("Effect") != "Allow":
+                raise ValueError(f"only Allow statements are modelled: {st}")
+            federated = st["Principal"]["Federated"]
+            if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:oidc-provider/.+", federated):
+                raise ValueError(f"not an OIDC provider ARN: {federated}")
+            host = federated.split(":oidc-provider/", 1)[1]
+            for operator, keys in st.get("Condition", {}).items():
+                if operator not in self.OPERATORS:
+                    raise ValueError(f"operator {operator} is not modelled")
+                for key in keys:
+                    if key not in (f"{host}:sub", f"{host}:aud"):
+                        raise ValueError(f"condition key {key}: AWS tests only {host}:sub and :aud")
+
+    def allows(self, action: str, claims: dict) -> bool:
+        return any(self._statement_allows(st, action, claims) for st in self.statements)
+
+    @classmethod
+    def _statement_allows(cls, st: dict, action: str, claims: dict) -> bool:
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        if action not in actions:
+            return False
+        if st["Principal"]["Federated"].split(":oidc-provider/", 1)[1] != provider_host(str(claims.get("iss", ""))):
+            return False
+        for operator, keys in st.get("Condition", {}).items():
+            test = cls.OPERATORS[operator]
+            for key, wanted in keys.items():
+                values = wanted if isinstance(wanted, list) else [wanted]
+                actual = str(claims.get(key.rsplit(":", 1)[1], ""))
+                if not any(test(v, actual) for v in values):
+                    return False
+        return True
 
 
 def format_expiration(epoch: float, fractional: bool = False) -> str:
@@ -363,6 +418,7 @@ class STSDouble(LoopbackServer):
         self._queue: list[Behaviour] = []
         self._default: Behaviour = _OK()
         self._trust: list[tuple[list[str], str | None]] = []
+        self._policies: dict[str, TrustPolicy] = {}
         self._lock = threading.Lock()
 
     # --- controls ----------------------------------------------------------------
@@ -400,6 +456,14 @@ class STSDouble(LoopbackServer):
         conditions that must all hold."""
         with self._lock:
             self._trust.append(([patterns] if isinstance(patterns, str) else list(patterns), role))
+
+    def trust_policy(self, document: dict | str, role: str) -> None:
+        """Give `role` (an IAM role ARN) this trust policy: AssumeRoleWithWebIdentity for it
+        is refused (AccessDenied) unless the policy allows the token. Roles without a policy
+        are not checked."""
+        policy = TrustPolicy(document)
+        with self._lock:
+            self._policies[role] = policy
 
     # --- inspection --------------------------------------------------------------
 
@@ -490,6 +554,9 @@ class STSDouble(LoopbackServer):
                 return invalid("policyArns", "***", "Member must have length less than or equal to 10")
         with self._lock:
             trust = list(self._trust)
+            policy = self._policies.get(f.get("RoleArn", ""))
+        if policy is not None and not policy.allows("sts:AssumeRoleWithWebIdentity", req.claims or {}):
+            return ("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
         if trust:
             claims = req.claims
             if claims is None:
