@@ -237,6 +237,16 @@ import Testing
         #expect(HookMapping.trustProblem(owner: 0, permissions: 0o646, mappingOwner: 0) != nil)
     }
 
+    @Test func hookIgnoresACompiledMappingThatIsNoFile() throws {
+        let path = try install()
+        let compiledPath = CompiledMapping.path(for: path)
+        unlink(compiledPath)
+        #expect(mkfifo(compiledPath, 0o644) == 0)
+        let (loaded, lines) = try load(path)
+        #expect(loaded.compiled == nil)
+        #expect(lines.first?.contains("not a regular file") == true)
+    }
+
     @Test func hookIgnoresADamagedCompiledMapping() throws {
         let path = try install()
         var bytes = try Self.compiled()
