@@ -4,7 +4,9 @@ import PackageDescription
 let package = Package(
     name: "gitlab-oidc-aws",
     products: [
-        .executable(name: "gitlab-oidc-aws", targets: ["gitlab-oidc-aws"])
+        .executable(name: "gitlab-oidc-aws", targets: ["gitlab-oidc-aws"]),
+        // For the fuzz targets in Fuzz/, a separate package that builds them with libFuzzer.
+        .library(name: "GitLabOIDCAWS", targets: ["GitLabOIDCAWS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -3,6 +3,7 @@
 # installs what is missing (Debian and PyPI packages), builds the debug binary, runs the
 # Swift tests, then the Python integration tests against that binary.
 # Extra arguments are passed to pytest, e.g. ./test.sh -k stage -x
+# RUN_ASAN=1 then runs everything once more with AddressSanitizer (scripts/asan-test.sh).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -60,3 +61,8 @@ fi
 
 section "integration tests"
 GITLAB_OIDC_AWS_BIN="$BIN" "$PYTHON" -m pytest -q Tests/integration "$@"
+
+if [ "${RUN_ASAN:-0}" = 1 ]; then
+  section "AddressSanitizer (RUN_ASAN=1)"
+  scripts/asan-test.sh "$@"
+fi

@@ -6,9 +6,9 @@ import Glibc
 enum Console {
     static let prefix = "gitlab-oidc-aws: "
 
-    /// A line for the job log (stderr).
+    /// A line for the job log (stderr). Whatever it quotes, it stays one line.
     static func log(_ line: String) {
-        write(prefix + line + "\n", to: STDERR_FILENO)
+        write(prefix + LogText.oneLine(line, limit: 4096) + "\n", to: STDERR_FILENO)
     }
 
     /// An error for the job log (stderr): config errors as compiler-style lines.
@@ -17,12 +17,12 @@ enum Console {
             for diagnostic in config.diagnostics { report(diagnostic.description) }
             return
         }
-        write(prefix + "error: \(error)\n", to: STDERR_FILENO)
+        write(prefix + "error: " + LogText.oneLine("\(error)", limit: 4096) + "\n", to: STDERR_FILENO)
     }
 
-    /// A finding for stderr, printed as it is (already `FILE:LINE: severity: message`).
+    /// A finding for stderr (already `FILE:LINE: severity: message`), kept on one line.
     static func report(_ line: String) {
-        write(line + "\n", to: STDERR_FILENO)
+        write(LogText.oneLine(line, limit: 4096) + "\n", to: STDERR_FILENO)
     }
 
     /// A result (stdout).

@@ -54,6 +54,7 @@ struct ConfigOption: ParsableArguments {
 
 /// Runs `body`, printing any error and exiting with its status.
 func runReportingErrors(_ body: () throws -> Int32) throws {
+    FileSystem.ignoreWriteSignals()
     let status: Int32
     do {
         status = try body()

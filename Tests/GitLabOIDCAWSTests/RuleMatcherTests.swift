@@ -102,7 +102,7 @@ import Testing
                 calls += 1
                 if calls < 4 { throw Failure(retry: true) }
                 return 42
-            }, classify: { $0.retry ? .retry : .stop })
+            }, classify: { error, _ in error.retry ? .retry : .stop })
         #expect(value == 42)
         #expect(calls == 4)
         #expect(time.sleeps.count == 3)
@@ -115,14 +115,14 @@ import Testing
         #expect(throws: Failure.self) {
             try retrier(time).run(
                 "x", operation: { (_: Double) throws(Failure) -> Int in calls += 1; throw Failure(retry: false) },
-                classify: { $0.retry ? .retry : .stop })
+                classify: { error, _ in error.retry ? .retry : .stop })
         }
         #expect(calls == 1)
         calls = 0
         #expect(throws: Failure.self) {
             try retrier(time, attempts: 3).run(
                 "x", operation: { (_: Double) throws(Failure) -> Int in calls += 1; throw Failure(retry: true) },
-                classify: { $0.retry ? .retry : .stop })
+                classify: { error, _ in error.retry ? .retry : .stop })
         }
         #expect(calls == 3)
     }
@@ -137,7 +137,7 @@ import Testing
                     timeouts.append(timeout)
                     time.now += 7
                     throw Failure(retry: true)
-                }, classify: { _ in .retry })
+                }, classify: { _, _ in .retry })
         }
         #expect(time.now <= 22)
         #expect(timeouts.first == 15)

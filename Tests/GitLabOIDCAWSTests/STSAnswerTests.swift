@@ -70,7 +70,7 @@ import Testing
             Issue.record("a truncated answer was accepted")
         } catch {
             guard case let .unexpectedAnswer(200, reason) = error else { Issue.record("\(error)"); return }
-            #expect(reason.hasPrefix("malformed XML"))
+            #expect(reason.hasPrefix("truncated XML"))
         }
         #expect(throws: STSError.self) { try STS.parseAnswer(status: 200, body: []) }
         #expect(throws: STSError.self) {
@@ -85,14 +85,14 @@ import Testing
     }
 
     @Test func classifiesRetries() {
-        #expect(STSError.service(status: 400, code: "Throttling", message: "", requestID: nil).retryDecision == .retry)
-        #expect(STSError.service(status: 400, code: "IDPCommunicationError", message: "", requestID: nil).retryDecision == .retry)
-        #expect(STSError.service(status: 503, code: "ServiceUnavailable", message: "", requestID: nil).retryDecision == .retry)
+        #expect(STSError.service(status: 400, code: "Throttling", message: "", requestID: nil).retryDecision(afterAttempt: 1) == .retry)
+        #expect(STSError.service(status: 400, code: "IDPCommunicationError", message: "", requestID: nil).retryDecision(afterAttempt: 1) == .retry)
+        #expect(STSError.service(status: 503, code: "ServiceUnavailable", message: "", requestID: nil).retryDecision(afterAttempt: 1) == .retry)
         for code in ["AccessDenied", "ExpiredTokenException", "MalformedPolicyDocument", "ValidationError"] {
-            #expect(STSError.service(status: 400, code: code, message: "", requestID: nil).retryDecision == .stop)
+            #expect(STSError.service(status: 400, code: code, message: "", requestID: nil).retryDecision(afterAttempt: 1) == .stop)
         }
-        #expect(STSError.unexpectedAnswer(status: 500, reason: "an HTML page").retryDecision == .retry)
-        #expect(STSError.unexpectedAnswer(status: 404, reason: "x").retryDecision == .stop)
+        #expect(STSError.unexpectedAnswer(status: 500, reason: "an HTML page").retryDecision(afterAttempt: 1) == .retry)
+        #expect(STSError.unexpectedAnswer(status: 404, reason: "x").retryDecision(afterAttempt: 1) == .stop)
     }
 
     @Test func buildsTheFormBody() {

@@ -26,7 +26,9 @@ public enum MappingLoader {
 
     /// Reads and validates the mapping file at `path`.
     public static func load(path: String) throws(ConfigError) -> LoadedMapping {
-        try parse(source: String(decoding: try readSource(path: path).bytes, as: UTF8.self), path: path)
+        try parse(
+            source: String(decoding: try readSource(path: path).bytes, as: UTF8.self), path: path,
+            isolatingTheParser: true)
     }
 
     /// The mapping file's bytes, and who owns it.
@@ -43,8 +45,31 @@ public enum MappingLoader {
         }
     }
 
-    /// Validates mapping-file text; `path` is used in messages only.
-    public static func parse(source: String, path: String) throws(ConfigError) -> LoadedMapping {
+    /// Validates mapping-file text; `path` is used in messages only. With `isolatingTheParser`
+    /// the TOML parser first runs in a child process (`TOMLSandbox`), so that a document that
+    /// would make it abort is refused instead; only for single-threaded callers.
+    public static func parse(source: String, path: String, isolatingTheParser: Bool = false) throws(ConfigError)
+        -> LoadedMapping
+    {
+        let keyLines = TOMLKeyLines(source: source)
+        if let header = keyLines.malformedHeader {
+            throw ConfigError(diagnostics: [
+                ConfigDiagnostic(
+                    file: path, line: header.line, severity: .error,
+                    message:
+                        "not valid TOML: a table header must start with a key (letters, digits, _ and -, or a quoted key), found \(header.found) (column \(header.column))"
+                )
+            ])
+        }
+        if isolatingTheParser && !TOMLSandbox.parserSurvives(source) {
+            throw ConfigError(diagnostics: [
+                ConfigDiagnostic(
+                    file: path, line: TOMLSandbox.crashingLine(source) ?? 1, severity: .error,
+                    message:
+                        "not valid TOML: the TOML parser stopped on this line without saying why; look for a malformed date, time, number, key or table header"
+                )
+            ])
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: source)
@@ -59,7 +84,7 @@ public enum MappingLoader {
                 ConfigDiagnostic(file: path, line: 1, severity: .error, message: "not valid TOML: \(error)")
             ])
         }
-        var reader = Reader(path: path, keyLines: TOMLKeyLines(source: source))
+        var reader = Reader(path: path, keyLines: keyLines)
         let mapping = reader.readMapping(KeyedTable(table))
         let sorted = reader.diagnostics.sortedByLine()
         if sorted.contains(where: { $0.severity == .error }) { throw ConfigError(diagnostics: sorted) }
@@ -249,10 +274,14 @@ public enum MappingLoader {
             }
             mapping.stsFIPS = bool(table, "sts_fips", at: "sts_fips", "`sts_fips`") ?? false
             if let caFile = string(table, "ca_file", at: "ca_file", "`ca_file`") {
-                if FileSystem.isReadableFile(caFile) {
+                if !FileSystem.isReadableFile(caFile) {
+                    error("ca_file", "`ca_file` \"\(caFile)\" is not a readable file; give the path of a PEM bundle")
+                } else if let text = try? FileSystem.readText(caFile, limit: 16 << 20),
+                    text.contains("-----BEGIN CERTIFICATE-----")
+                {
                     mapping.caFile = caFile
                 } else {
-                    error("ca_file", "`ca_file` \"\(caFile)\" is not a readable file; give the path of a PEM bundle")
+                    error("ca_file", "`ca_file` \"\(caFile)\" holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
                 }
             }
             if let duration = integer(
@@ -290,7 +319,23 @@ public enum MappingLoader {
 
             mapping.rules = readRules(table)
             checkOutputs(mapping)
+            checkFIPS(mapping)
             return mapping
+        }
+
+        /// `sts_fips` needs a FIPS endpoint in every region a rule can use, unless
+        /// `sts_endpoint` names the endpoint.
+        mutating func checkFIPS(_ mapping: Mapping) {
+            guard mapping.stsFIPS, mapping.stsEndpoint == nil else { return }
+            let regions = [("sts_fips", mapping.region)] + mapping.rules.compactMap { rule in
+                rule.region.map { ("rule[\(rule.number)].region", $0) }
+            }
+            for (keyPath, region) in regions where !STS.hasFIPSEndpoint(region: region) {
+                error(
+                    keyPath,
+                    "`sts_fips = true` but STS has no FIPS endpoint in \(region) (only in \(STS.fipsRegions.sorted().joined(separator: ", ")) and GovCloud); use one of those regions or set `sts_endpoint`"
+                )
+            }
         }
 
         /// What a rule's output cannot honour: SDKs that assume a role from

@@ -113,10 +113,24 @@ public struct TOMLKeyLines: Sendable {
         return entries[parent].children.first { $0.name == name }?.node
     }
 
+    /// A table header the TOML parser cannot be given: where, and what stands in place of a key.
+    public struct MalformedHeader: Equatable, Sendable {
+        public let line: Int
+        public let column: Int
+        /// The character found, described for a message: `"."`, `a line break`, `byte 0x9B`.
+        public let found: String
+    }
+
+    /// The first table header whose key starts with neither a bare-key character nor a quote
+    /// (`[.a]`, `[é]`, `[#]`): the TOML parser (toml++ 3.4 inside TOMLKit) aborts the process on
+    /// those instead of reporting an error, so they are refused before parsing.
+    public private(set) var malformedHeader: MalformedHeader?
+
     public init(source: String) {
         var scanner = Scanner(bytes: Array(source.utf8))
         scanner.scanDocument()
         entries = scanner.lines.entries
+        malformedHeader = scanner.malformedHeader
     }
 
     /// The tree under construction.
@@ -178,13 +192,22 @@ public struct TOMLKeyLines: Sendable {
         var lines = Builder()
         /// The table that key/value lines belong to (the last header).
         var table = 0
+        var lineStart = 0
+        var malformedHeader: MalformedHeader?
+        /// Arrays and inline tables nested deeper than this are skipped, so that hostile input
+        /// cannot exhaust the stack. It is above toml++'s own limit (256), which refuses such
+        /// a document anyway, so nothing the parser would read is missed.
+        static let maximumDepth = 300
 
         init(bytes: [UInt8]) { self.bytes = bytes }
 
         var current: UInt8? { position < bytes.count ? bytes[position] : nil }
 
         mutating func advance() {
-            if current == UInt8(ascii: "\n") { line += 1 }
+            if current == UInt8(ascii: "\n") {
+                line += 1
+                lineStart = position + 1
+            }
             position += 1
         }
 
@@ -214,6 +237,10 @@ public struct TOMLKeyLines: Sendable {
         }
 
         mutating func scanDocument() {
+            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+                position = 3
+                lineStart = 3
+            }
             while current != nil {
                 skipBlank()
                 guard let c = current else { return }
@@ -234,6 +261,8 @@ public struct TOMLKeyLines: Sendable {
             advance()
             let isArray = current == UInt8(ascii: "[")
             if isArray { advance() }
+            while current == UInt8(ascii: " ") || current == UInt8(ascii: "\t") { advance() }
+            checkHeaderKeyStart(isArray: isArray)
             skipSpaces()
             let parts = scanDottedKey()
             while let c = current, c != UInt8(ascii: "]"), c != UInt8(ascii: "\n") { advance() }
@@ -250,6 +279,26 @@ public struct TOMLKeyLines: Sendable {
             }
             table = node
             lines.note(node, line: headerLine)
+        }
+
+        /// Records the first header key that starts with a character the TOML parser does not
+        /// handle: anything but a bare-key character, a quote, the end, `]` (an empty key), or
+        /// `[` after a single `[` (split brackets), which the parser reports itself.
+        mutating func checkHeaderKeyStart(isArray: Bool) {
+            guard malformedHeader == nil, let c = current, !isBareKeyByte(c), c != UInt8(ascii: "\""),
+                c != UInt8(ascii: "'"), c != UInt8(ascii: "]"), isArray || c != UInt8(ascii: "[")
+            else { return }
+            let found: String
+            let scalar = String(decoding: bytes[position..<min(position + 4, bytes.count)], as: UTF8.self)
+                .unicodeScalars.first
+            switch c {
+            case UInt8(ascii: "\n"), UInt8(ascii: "\r"): found = "a line break"
+            case 0x21...0x7E: found = "\"\(Character(Unicode.Scalar(c)))\""
+            case 0x80... where scalar == "\u{FFFD}": found = "a character that is not valid UTF-8"
+            case 0x80... where scalar.map(LogText.isLineBreaking) == false: found = "\"\(Character(scalar!))\""
+            default: found = "byte 0x\(c < 16 ? "0" : "")\(String(c, radix: 16, uppercase: true))"
+            }
+            malformedHeader = MalformedHeader(line: line, column: position - lineStart + 1, found: found)
         }
 
         /// Reads `a.b."c d"` and returns its parts; stops before `=`, `]` or a line end.
@@ -295,7 +344,7 @@ public struct TOMLKeyLines: Sendable {
                 || b == UInt8(ascii: "-")
         }
 
-        mutating func scanKeyValue(in parent: Int) {
+        mutating func scanKeyValue(in parent: Int, depth: Int = 0) {
             let keyLine = line
             let parts = scanDottedKey()
             guard !parts.isEmpty else {
@@ -314,11 +363,15 @@ public struct TOMLKeyLines: Sendable {
             }
             advance()
             skipSpaces()
-            scanValue(node: node)
+            scanValue(node: node, depth: depth)
         }
 
-        mutating func scanValue(node: Int) {
+        mutating func scanValue(node: Int, depth: Int = 0) {
             guard let c = current else { return }
+            if depth > Scanner.maximumDepth {
+                skipToEndOfLine()
+                return
+            }
             switch c {
             case UInt8(ascii: "\""), UInt8(ascii: "'"):
                 scanString(quote: c)
@@ -339,7 +392,9 @@ public struct TOMLKeyLines: Sendable {
                     let before = position
                     index += 1
                     // Only a table or a list inside a list can hold keys that need a node.
-                    scanValue(node: b == UInt8(ascii: "{") || b == UInt8(ascii: "[") ? lines.item(node, index) : node)
+                    scanValue(
+                        node: b == UInt8(ascii: "{") || b == UInt8(ascii: "[") ? lines.item(node, index) : node,
+                        depth: depth + 1)
                     if position == before { advance() }
                 }
             case UInt8(ascii: "{"):
@@ -356,7 +411,7 @@ public struct TOMLKeyLines: Sendable {
                         continue
                     }
                     let before = position
-                    scanKeyValue(in: node)
+                    scanKeyValue(in: node, depth: depth + 1)
                     if position == before { advance() }
                 }
             default:

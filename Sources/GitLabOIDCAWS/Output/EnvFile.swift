@@ -8,6 +8,9 @@ public enum OutputError: Error, Equatable, Sendable, CustomStringConvertible {
     case notRegularFile(path: String)
     /// Fewer bytes than needed were written; they were taken back.
     case shortWrite(path: String, written: Int, expected: Int)
+    /// A short write could not be taken back: the file ends with `written` bytes of an
+    /// unfinished line. The hook fails, so the job does not run on with it.
+    case rollbackFailed(path: String, written: Int, reason: String)
     /// A value would break the file's one-line-per-variable format.
     case unsafeValue(key: String)
     /// A file in the job's temporary folder (ID token, AWS config) could not be written.
@@ -27,6 +30,8 @@ public enum OutputError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the job environment file \(path) is not a regular file; nothing was written"
         case let .shortWrite(path, written, expected):
             return "only \(written) of \(expected) bytes could be written to \(path) (disk full?); the partial write was taken back"
+        case let .rollbackFailed(path, written, reason):
+            return "only part of the credentials could be written to \(path), and the \(written) bytes written could not be taken back (\(reason)); the file now ends with an unfinished line and the job must not use it"
         case let .unsafeValue(key):
             return "the value for \(key) contains a line break or NUL and cannot be written as KEY=VALUE; nothing was written"
         case let .jobFile(error):
@@ -57,7 +62,9 @@ public enum EnvFile {
     /// or failed write the file is truncated back to its old length, so it is byte-for-byte
     /// as before.
     public static func append(_ text: String, to path: String) throws(OutputError) {
-        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0o600)
+        // O_NONBLOCK: a FIFO in place of the file must not block the job forever (open fails
+        // without a reader, and a FIFO is refused below). It changes nothing for regular files.
+        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0o600)
         guard descriptor >= 0 else { throw .unwritable(FileError(path: path, operation: "open for appending")) }
         defer { close(descriptor) }
         var status = stat()
@@ -72,7 +79,9 @@ public enum EnvFile {
         if written == bytes.count { return }
         let failure = errno
         // Take back whatever part of the write landed.
-        _ = ftruncate(descriptor, originalSize)
+        if written > 0 && ftruncate(descriptor, originalSize) != 0 {
+            throw .rollbackFailed(path: path, written: written, reason: FileError(path: path, operation: "truncate").reason)
+        }
         if written < 0 { throw .unwritable(FileError(path: path, operation: "write to", code: failure)) }
         throw .shortWrite(path: path, written: written, expected: bytes.count)
     }
@@ -85,9 +94,14 @@ public enum EnvFile {
         return pread(reader, &last, 1, size - 1) == 1 ? last == 0x0A : true
     }
 
-    /// Reads `KEY=VALUE` lines (later lines win), as the runner would export them.
+    /// Reads `KEY=VALUE` lines (later lines win), as the runner would export them; nothing
+    /// when `path` is not a readable regular file.
     public static func entries(at path: String) -> [String: String] {
-        guard let text = try? FileSystem.readText(path, limit: 16 << 20) else { return [:] }
+        // Only a regular file: opening a FIFO to read would wait for a writer forever.
+        var status = stat()
+        guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG,
+            let text = try? FileSystem.readText(path, limit: 16 << 20)
+        else { return [:] }
         var result: [String: String] = [:]
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
             guard let equals = line.firstIndex(of: "=") else { continue }

@@ -32,14 +32,19 @@ public enum STSError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .service(status, code, message, requestID):
-            var text = "STS refused AssumeRoleWithWebIdentity: \(code): \(message) (HTTP \(status)"
-            if let requestID { text += ", request ID \(requestID)" }
+            // The server's words are shown cut short and on one line: they come from outside.
+            var text = "STS refused AssumeRoleWithWebIdentity: \(LogText.oneLine(code, limit: 64)): "
+            text += "\(LogText.oneLine(message, limit: 512)) (HTTP \(status)"
+            if let requestID { text += ", request ID \(LogText.oneLine(requestID, limit: 64))" }
             text += ")"
             if let hint = STSError.hint(for: code) { text += ". \(hint)" }
             return text
         case let .unexpectedAnswer(status, reason):
-            return "STS answered HTTP \(status) with something that is not an STS response (\(reason))"
+            var text = "STS answered HTTP \(status) with something that is not an STS response (\(LogText.oneLine(reason, limit: 256)))"
+            if status != 200 && status < 500 { text += "; check that `sts_endpoint` (or `region`) names an STS endpoint" }
+            return text
         case let .transport(error):
+            if case .tooLarge = error.kind { return "STS's answer was refused: \(error)" }
             return "cannot reach STS: \(error)"
         }
     }
@@ -62,19 +67,29 @@ public enum STSError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Whether another attempt can help.
-    public var retryDecision: RetryDecision {
+    /// How many attempts an `InvalidIdentityToken` refusal gets in all. AWS answers it when
+    /// it cannot fetch the issuer's keys, which a moment later may work; but it also means a
+    /// token AWS will never accept (wrong provider URL or audience), so only a few attempts.
+    public static let invalidIdentityTokenAttempts = 3
+
+    /// Whether another attempt can help after failed attempt `attempt` (1-based): throttling,
+    /// server errors, AWS failing to reach the issuer, and network failures are retried;
+    /// refusals (`AccessDenied`, `ExpiredTokenException`, `MalformedPolicyDocument`,
+    /// `ValidationError`, other client errors) are not.
+    public func retryDecision(afterAttempt attempt: Int) -> RetryDecision {
         switch self {
         case let .service(status, code, _, _):
-            if status >= 500 { return .retry }
             switch code {
+            case "InvalidIdentityToken":
+                return attempt < STSError.invalidIdentityTokenAttempts ? .retry : .stop
             case "Throttling", "ThrottlingException", "RequestLimitExceeded", "IDPCommunicationError",
-                "InvalidIdentityToken", "ServiceUnavailable", "InternalFailure", "RequestTimeout":
+                "ServiceUnavailable", "InternalFailure", "RequestTimeout":
                 return .retry
             default:
-                return .stop
+                return status >= 500 ? .retry : .stop
             }
         case let .unexpectedAnswer(status, _):
+            // A 5xx page from a proxy or load balancer, or a success cut short: both pass.
             return status >= 500 || status == 200 ? .retry : .stop
         case let .transport(error):
             return error.isTransient ? .retry : .stop
@@ -84,12 +99,25 @@ public enum STSError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// The STS `AssumeRoleWithWebIdentity` call: request building, answer parsing, transport.
 public enum STS {
-    /// The endpoint for `region`: `https://sts.<region>.amazonaws.com/`, `.amazonaws.com.cn` in
-    /// China, `sts-fips.` when FIPS is asked for; `override` wins when set.
+    /// The commercial regions with a separate STS FIPS endpoint, `sts-fips.<region>.amazonaws.com`.
+    public static let fipsRegions: Set<String> = ["us-east-1", "us-east-2", "us-west-1", "us-west-2"]
+
+    /// Whether `region` has an STS endpoint validated under FIPS 140: the four `fipsRegions`
+    /// and GovCloud, whose regular endpoints are FIPS endpoints.
+    public static func hasFIPSEndpoint(region: String) -> Bool {
+        fipsRegions.contains(region) || region.hasPrefix("us-gov-")
+    }
+
+    /// The endpoint for `region`: `https://sts.<region>.amazonaws.com/`,
+    /// `https://sts.<region>.amazonaws.com.cn/` in China, and with `fips`
+    /// `https://sts-fips.<region>.amazonaws.com/` (GovCloud: the regular endpoint, which is
+    /// FIPS already). `override` wins when set. The mapping loader refuses `sts_fips` for a
+    /// region without a FIPS endpoint, so `fips` is ignored for those.
     public static func endpoint(region: String, fips: Bool, override: String?) -> String {
         if let override, !override.isEmpty { return override }
-        let suffix = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
-        return "https://\(fips ? "sts-fips" : "sts").\(region).\(suffix)/"
+        if region.hasPrefix("cn-") { return "https://sts.\(region).amazonaws.com.cn/" }
+        if fips && fipsRegions.contains(region) { return "https://sts-fips.\(region).amazonaws.com/" }
+        return "https://sts.\(region).amazonaws.com/"
     }
 
     /// The parameters of one AssumeRoleWithWebIdentity call.
@@ -149,9 +177,7 @@ public enum STS {
         do {
             root = try XMLElement.parse(body)
         } catch {
-            let looksLikeHTML = String(decoding: body.prefix(512), as: UTF8.self).lowercased().contains("<html")
-            throw .unexpectedAnswer(
-                status: status, reason: looksLikeHTML ? "an HTML page" : body.isEmpty ? "an empty body" : "malformed XML: \(error)")
+            throw .unexpectedAnswer(status: status, reason: describeUnreadable(body, error))
         }
         if root.localName == "ErrorResponse" || root.localName == "Error" {
             let error = root.localName == "Error" ? root : root.child("Error")
@@ -188,6 +214,16 @@ public enum STS {
             assumedRoleARN: result.descendant("AssumedRoleUser", "Arn")?.text.trimmingSpaces)
     }
 
+    /// Why `body` is not an STS document, in words an administrator can act on.
+    static func describeUnreadable(_ body: [UInt8], _ error: XMLError) -> String {
+        if body.isEmpty { return "an empty body" }
+        if String(decoding: body.prefix(512), as: UTF8.self).lowercased().contains("<html") { return "an HTML page" }
+        if error.offset >= body.count {
+            return "truncated XML: the answer ends after \(body.count) bytes, inside the document"
+        }
+        return "malformed XML: \(error)"
+    }
+
     /// Calls AssumeRoleWithWebIdentity at `endpoint` with retries.
     public static func assumeRole(
         _ request: Request, endpoint: String, client: HTTPClient, retrier: Retrier
@@ -207,7 +243,7 @@ public enum STS {
                 }
                 return try parseAnswer(status: response.status, body: response.body)
             },
-            classify: { $0.retryDecision })
+            classify: { error, attempt in error.retryDecision(afterAttempt: attempt) })
     }
 }
 

@@ -198,7 +198,7 @@ private struct XMLParser {
                 value = UInt32(name.dropFirst(), radix: 10)
             }
             guard let value, let scalar = Unicode.Scalar(value), value != 0 else {
-                throw fail("unknown entity &\(name);")
+                throw fail("unknown entity or invalid character reference")
             }
             return Array(String(Character(scalar)).utf8)
         }

@@ -129,6 +129,14 @@ public enum FileSystem {
         return stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG && access(path, R_OK) == 0
     }
 
+    /// Makes writes fail with an error instead of killing the process: `SIGPIPE` (a closed
+    /// pipe or connection) and `SIGXFSZ` (a file-size limit, `ulimit -f`) are ignored, so
+    /// `write` returns `EPIPE` or a short count / `EFBIG`, which callers report.
+    public static func ignoreWriteSignals() {
+        signal(SIGPIPE, SIG_IGN)
+        signal(SIGXFSZ, SIG_IGN)
+    }
+
     /// The contents of `path`, or nil when it cannot be read (missing, a folder, too large).
     public static func contentsIfReadable(_ path: String, limit: Int = 1 << 20) -> [UInt8]? {
         try? read(path, limit: limit)

@@ -114,7 +114,7 @@ public final class KeySetSource {
                 guard response.status == 200 else { throw KeySetError.httpStatus(url: url, status: response.status) }
                 return response
             },
-            classify: { $0.retryDecision })
+            classify: { error, _ in error.retryDecision })
         do {
             return try JSONValue.parse(response.body)
         } catch {

@@ -47,56 +47,6 @@ public struct TransportSettings: Sendable {
     }
 }
 
-/// A network failure: nothing usable came back from the server.
-public struct TransportError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Kind: Equatable, Sendable {
-        /// Could not resolve, connect or complete TLS.
-        case connect
-        /// The attempt ran out of time.
-        case timeout
-        /// The connection broke or the answer was cut short.
-        case broken
-        /// The answer was larger than the limit.
-        case tooLarge(limit: Int)
-        /// TLS verification failed (certificate, host name, CA).
-        case tls
-        /// Anything else libcurl reports.
-        case other
-    }
-
-    public let kind: Kind
-    public let url: String
-    /// libcurl's explanation (`curl_easy_strerror` plus its error buffer).
-    public let detail: String
-
-    public init(kind: Kind, url: String, detail: String) {
-        self.kind = kind
-        self.url = url
-        self.detail = detail
-    }
-
-    /// Whether trying again may help.
-    public var isTransient: Bool {
-        switch kind {
-        case .connect, .timeout, .broken, .other: return true
-        case .tooLarge, .tls: return false
-        }
-    }
-
-    public var description: String {
-        switch kind {
-        case let .tooLarge(limit):
-            return "the answer from \(url) is larger than \(limit / 1024) KiB; refused"
-        case .tls:
-            return "TLS verification failed for \(url): \(detail); if the server uses a private CA, give its PEM bundle as `ca_file`"
-        case .timeout:
-            return "no answer from \(url) in time: \(detail)"
-        default:
-            return "\(url): \(detail)"
-        }
-    }
-}
-
 /// Performs HTTP requests with libcurl. One easy handle is kept for the whole run so that
 /// connections are reused between attempts.
 public final class HTTPClient {
@@ -142,6 +92,9 @@ public final class HTTPClient {
                 // CAINFO alone would replace the system store; CAPATH keeps it trusted too.
                 set(goa_curl_setopt_string(handle, CURLOPT_CAINFO, caFile))
                 set(goa_curl_setopt_string(handle, CURLOPT_CAPATH, "/etc/ssl/certs"))
+                // The same CAs for an https:// proxy.
+                set(goa_curl_setopt_string(handle, CURLOPT_PROXY_CAINFO, caFile))
+                set(goa_curl_setopt_string(handle, CURLOPT_PROXY_CAPATH, "/etc/ssl/certs"))
             }
             for header in request.headers + ["Expect:"] {
                 headerList = curl_slist_append(headerList, header)
@@ -164,13 +117,13 @@ public final class HTTPClient {
         }
 
         if sink.overflowed {
-            throw TransportError(kind: .tooLarge(limit: settings.maximumResponseBytes), url: request.url, detail: "")
+            throw failure(.tooLarge(limit: settings.maximumResponseBytes), request, detail: "")
         }
         guard code == CURLE_OK else {
             let detail = String(cString: curl_easy_strerror(code))
             let extra = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw TransportError(
-                kind: HTTPClient.kind(of: code, limit: settings.maximumResponseBytes), url: request.url,
+            throw failure(
+                kind(of: code, attemptTimeout: timeout), request,
                 detail: extra.isEmpty || extra == detail ? detail : "\(detail) (\(extra))")
         }
         var status = 0
@@ -178,20 +131,36 @@ public final class HTTPClient {
         return HTTPResponse(status: status, body: sink.bytes)
     }
 
+    private func failure(_ kind: TransportError.Kind, _ request: HTTPRequest, detail: String) -> TransportError {
+        TransportError(
+            kind: kind, url: request.url, detail: detail,
+            proxySettings: ProxyEnvironment.describe(url: request.url, environment: FileSystem.environment))
+    }
+
     private func milliseconds(_ seconds: Double) -> Int { max(1, Int((seconds * 1000).rounded(.up))) }
 
-    private static func kind(of code: CURLcode, limit: Int) -> TransportError.Kind {
+    /// What a failed `curl_easy_perform` means, using what the handle knows about how far
+    /// the transfer got.
+    private func kind(of code: CURLcode, attemptTimeout: Double) -> TransportError.Kind {
+        var connectStatus = 0
+        _ = goa_curl_getinfo_long(handle, CURLINFO_HTTP_CONNECTCODE, &connectStatus)
+        if connectStatus != 0 && !(200..<300).contains(connectStatus) { return .proxyRefused(status: connectStatus) }
         switch code {
-        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT: return .connect
-        case CURLE_OPERATION_TIMEDOUT: return .timeout
+        case CURLE_COULDNT_RESOLVE_PROXY: return .proxyUnresolved
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_SSL_CONNECT_ERROR: return .connect
+        case CURLE_OPERATION_TIMEDOUT:
+            // The request goes out once the connection (TCP, proxy tunnel, TLS) is up.
+            var pretransfer = 0.0
+            _ = goa_curl_getinfo_double(handle, CURLINFO_PRETRANSFER_TIME, &pretransfer)
+            if pretransfer == 0 { return .connectTimeout(seconds: min(settings.connectTimeout, attemptTimeout)) }
+            return .timeout(seconds: attemptTimeout)
         case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING, CURLE_HTTP2,
             CURLE_HTTP2_STREAM:
             return .broken
-        case CURLE_FILESIZE_EXCEEDED: return .tooLarge(limit: limit)
+        case CURLE_FILESIZE_EXCEEDED: return .tooLarge(limit: settings.maximumResponseBytes)
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM,
             CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
             return .tls
-        case CURLE_SSL_CONNECT_ERROR: return .connect
         default: return .other
         }
     }

@@ -14,7 +14,9 @@ import shutil
 import sysconfig
 from pathlib import Path
 
-_KEEP = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "SHELL", "TERM")
+# The sanitizer settings reach an instrumented hook binary (scripts/asan-test.sh).
+_KEEP = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "SHELL", "TERM",
+         "ASAN_OPTIONS", "LSAN_OPTIONS")
 
 
 def aws_cli() -> str:

@@ -1,0 +1,30 @@
+import CFuzzer
+import GitLabOIDCAWS
+import Glibc
+
+// Runs libFuzzer on the entry point named by $FUZZ_TARGET (FuzzEntryPoints.targets, or
+// mapping-in-process: the mapping loader without its parser sandbox); the command-line
+// arguments are libFuzzer's.
+
+nonisolated(unsafe) var selected: @Sendable ([UInt8]) -> Void = { _ in }
+
+/// libFuzzer's callback (its own `main` also refers to it, so it must exist by this name).
+@_cdecl("LLVMFuzzerTestOneInput")
+func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    selected(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+    return 0
+}
+
+let targets = FuzzEntryPoints.targets + [("mapping-in-process", FuzzEntryPoints.mappingInProcess)]
+let name = getenv("FUZZ_TARGET").map { String(cString: $0) } ?? ""
+guard let target = targets.first(where: { $0.name == name }) else {
+    let names = targets.map(\.name).joined(separator: ", ")
+    let message = Array("set FUZZ_TARGET to one of: \(names)\n".utf8)
+    _ = write(STDERR_FILENO, message, message.count)
+    exit(64)
+}
+selected = target.run
+
+var argc = CommandLine.argc
+var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&argc, &argv, testOneInput))

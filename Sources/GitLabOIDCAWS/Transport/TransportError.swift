@@ -1,0 +1,74 @@
+/// A network failure: nothing usable came back from the server.
+public struct TransportError: Error, Equatable, Sendable, CustomStringConvertible {
+    public enum Kind: Equatable, Sendable {
+        /// Could not resolve the host or connect (refused, unreachable, TLS handshake failed).
+        case connect
+        /// The connection (TCP, TLS, proxy tunnel) was not up within `seconds`.
+        case connectTimeout(seconds: Double)
+        /// Connected, but the whole answer did not arrive within the attempt's `seconds`.
+        case timeout(seconds: Double)
+        /// The connection broke or the answer was cut short.
+        case broken
+        /// The answer was larger than the limit.
+        case tooLarge(limit: Int)
+        /// TLS verification failed (certificate, host name, CA).
+        case tls
+        /// The proxy refused to open a tunnel, answering this HTTP status to `CONNECT`.
+        case proxyRefused(status: Int)
+        /// The proxy's host name could not be resolved.
+        case proxyUnresolved
+        /// Anything else libcurl reports.
+        case other
+    }
+
+    public let kind: Kind
+    public let url: String
+    /// libcurl's explanation (`curl_easy_strerror` plus its error buffer).
+    public let detail: String
+    /// The proxy variables of the environment, secrets removed (`ProxyEnvironment`), when
+    /// any is set: shown so that a failure through a proxy says so.
+    public let proxySettings: String?
+
+    public init(kind: Kind, url: String, detail: String, proxySettings: String? = nil) {
+        self.kind = kind
+        self.url = url
+        self.detail = detail
+        self.proxySettings = proxySettings
+    }
+
+    /// Whether trying again may help.
+    public var isTransient: Bool {
+        switch kind {
+        case .connect, .connectTimeout, .timeout, .broken, .proxyUnresolved, .other: return true
+        case let .proxyRefused(status): return status >= 500
+        case .tooLarge, .tls: return false
+        }
+    }
+
+    public var description: String {
+        var text: String
+        let detail = LogText.oneLine(self.detail, limit: 512)
+        switch kind {
+        case let .tooLarge(limit):
+            text = "the answer from \(url) is larger than \(limit / 1024) KiB; refused"
+        case .tls:
+            text = "TLS verification failed for \(url): \(detail); if the server uses a private CA, give its PEM bundle as `ca_file`"
+        case let .connectTimeout(seconds):
+            text = "could not connect to \(url) within \(LogText.seconds(seconds)) s (connect_timeout, or less near the deadline): \(detail)"
+        case let .timeout(seconds):
+            text = "no complete answer from \(url) within \(LogText.seconds(seconds)) s (the per-attempt limit: request_timeout, or less near the deadline); the server accepted the connection but did not answer in time: \(detail)"
+        case .broken:
+            text = "the connection to \(url) broke before the whole answer arrived: \(detail)"
+        case let .proxyRefused(status):
+            text = "the proxy refused to connect to \(url) (HTTP \(status) to CONNECT): \(detail)"
+        case .proxyUnresolved:
+            text = "the proxy's host name cannot be resolved: \(detail)"
+        case .connect:
+            text = "cannot connect to \(url): \(detail)"
+        case .other:
+            text = "\(url): \(detail)"
+        }
+        if let proxySettings { text += " [proxy settings: \(proxySettings)]" }
+        return text
+    }
+}

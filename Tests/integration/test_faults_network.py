@@ -1,0 +1,60 @@
+"""Network faults below HTTP: a server that never answers, a TCP handshake that hangs, a
+port nobody listens on. The hook must end each in bounded time (connect_timeout,
+request_timeout, max_attempts), name the cause and the setting, and change nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.blackhole import FullBacklog, SilentServer
+from harness.hook import assert_exit, assert_no_secrets
+from harness.net import free_port
+from test_faults_sts import attempt_lines
+
+FAST = dict(connect_timeout=0.5, request_timeout=1, max_attempts=2)
+
+
+def test_a_black_hole_that_accepts_and_never_answers(hook, make_mapping, issuer, env_file):
+    before = env_file.write(b"EXISTING=1\n")
+    token = issuer.mint()
+    with SilentServer() as hole:
+        r = hook(make_mapping(sts_endpoint=hole.url, **FAST), token=token)
+        accepted = hole.accepted
+    assert_exit(r, 1, "cannot reach STS", "no complete answer", "within 1 s", "request_timeout",
+                "giving up after 2 attempts")
+    assert accepted == 2
+    assert len(attempt_lines(r)) == 2
+    env_file.assert_unchanged(before)
+    assert_no_secrets(r, token=token)
+
+
+def test_a_handshake_that_never_completes_hits_the_connect_timeout(hook, make_mapping, issuer, env_file):
+    before = env_file.write(b"")
+    token = issuer.mint()
+    with FullBacklog() as backlog:
+        if not backlog.hangs:
+            pytest.skip("this kernel completed a connect to a full accept queue")
+        r = hook(make_mapping(sts_endpoint=backlog.url, **FAST), token=token)
+    assert_exit(r, 1, "could not connect", "within 0.5 s", "connect_timeout", "giving up after 2 attempts")
+    env_file.assert_unchanged(before)
+    assert_no_secrets(r, token=token)
+
+
+def test_connection_refused_is_retried_then_reported(hook, make_mapping, issuer, env_file):
+    before = env_file.write(b"")
+    token = issuer.mint()
+    r = hook(make_mapping(sts_endpoint=f"http://127.0.0.1:{free_port()}/", max_attempts=3), token=token)
+    assert_exit(r, 1, "cannot connect", "giving up after 3 attempts")
+    assert len(attempt_lines(r)) == 3
+    env_file.assert_unchanged(before)
+
+
+def test_a_black_holed_key_set_fails_in_bounded_time(hook, make_mapping, issuer, sts, env_file):
+    before = env_file.write(b"")
+    with SilentServer() as hole:
+        r = hook(make_mapping(jwks_url=hole.url, **FAST), token=issuer.mint())
+        accepted = hole.accepted
+    assert_exit(r, 1, "signing keys", "no complete answer", "request_timeout")
+    assert accepted == 2
+    assert sts.assume_count == 0
+    env_file.assert_unchanged(before)
