@@ -37,4 +37,10 @@ done:
     return key;
 }
 
+/* SHA-256 of `length` bytes into `digest` (32 bytes); 1 on success. */
+static inline int goa_sha256(const unsigned char *data, size_t length, unsigned char *digest) {
+    unsigned int size = 0;
+    return EVP_Digest(data, length, digest, &size, EVP_sha256(), NULL) == 1 && size == 32;
+}
+
 #endif

@@ -13,16 +13,43 @@ struct GitLabOIDCAWSCommand: ParsableCommand {
             """,
         version: gitlabOIDCAWSVersion,
         subcommands: [
-            HookCommand.self, CheckCommand.self, ExplainCommand.self, TrustPolicyCommand.self,
+            HookCommand.self, CheckCommand.self, CompileCommand.self, ExplainCommand.self, TrustPolicyCommand.self,
             CredentialProcessCommand.self, VersionCommand.self,
         ]
     )
 }
 
+extension GitLabOIDCAWSCommand {
+    /// Runs `hook` straight away when its arguments have the plain form of the runner's
+    /// `pre_build_script`, and everything else through ArgumentParser. ArgumentParser finds
+    /// a command's options by reflection, which in this statically linked binary scans the
+    /// protocol conformances of Foundation too: about a quarter of a whole hook run
+    /// (docs/performance.md).
+    static func main() {
+        let arguments = CommandLine.arguments.dropFirst()
+        if arguments.first == HookCommand.configuration.commandName,
+            let plain = HookCommand.plainArguments(arguments.dropFirst())
+        {
+            do {
+                try HookCommand.execute(config: plain.config, envFile: plain.envFile)
+                Glibc.exit(0)
+            } catch let code as ExitCode {
+                Glibc.exit(code.rawValue)
+            } catch {
+                Glibc.exit(ExitStatus.code(for: error))
+            }
+        }
+        main(nil)
+    }
+}
+
 /// Options shared by every command that reads the mapping file.
 struct ConfigOption: ParsableArguments {
+    /// The mapping file when `--config` is not given.
+    static let defaultPath = "/etc/gitlab-runner/oidc-aws.toml"
+
     @Option(name: .long, help: "The mapping file.")
-    var config: String = "/etc/gitlab-runner/oidc-aws.toml"
+    var config: String = ConfigOption.defaultPath
 }
 
 /// Runs `body`, printing any error and exiting with its status.

@@ -26,9 +26,15 @@ public enum MappingLoader {
 
     /// Reads and validates the mapping file at `path`.
     public static func load(path: String) throws(ConfigError) -> LoadedMapping {
-        let source: String
+        try parse(
+            source: String(decoding: try readSource(path: path).bytes, as: UTF8.self), path: path,
+            isolatingTheParser: true)
+    }
+
+    /// The mapping file's bytes, and who owns it.
+    public static func readSource(path: String) throws(ConfigError) -> (bytes: [UInt8], ownership: FileSystem.Ownership) {
         do {
-            source = try FileSystem.readText(path, limit: 256 << 20)
+            return try FileSystem.readWithOwnership(path, limit: 256 << 20)
         } catch {
             throw ConfigError(diagnostics: [
                 ConfigDiagnostic(
@@ -37,7 +43,6 @@ public enum MappingLoader {
                         "\(error.description); check the --config path and that the user running the hook can read it")
             ])
         }
-        return try parse(source: source, path: path, isolatingTheParser: true)
     }
 
     /// Validates mapping-file text; `path` is used in messages only. With `isolatingTheParser`
@@ -80,7 +85,7 @@ public enum MappingLoader {
             ])
         }
         var reader = Reader(path: path, keyLines: keyLines)
-        let mapping = reader.readMapping(table)
+        let mapping = reader.readMapping(KeyedTable(table))
         let sorted = reader.diagnostics.sortedByLine()
         if sorted.contains(where: { $0.severity == .error }) { throw ConfigError(diagnostics: sorted) }
         return LoadedMapping(mapping: mapping, warnings: sorted, keyLines: reader.keyLines)
@@ -91,6 +96,8 @@ public enum MappingLoader {
         let path: String
         let keyLines: TOMLKeyLines
         var diagnostics: [ConfigDiagnostic] = []
+        /// How many of `diagnostics` are errors.
+        var errorCount = 0
 
         init(path: String, keyLines: TOMLKeyLines) {
             self.path = path
@@ -100,6 +107,7 @@ public enum MappingLoader {
         mutating func error(_ keyPath: String, _ message: String) {
             diagnostics.append(
                 ConfigDiagnostic(file: path, line: keyLines.nearestLine(of: keyPath), severity: .error, message: message))
+            errorCount += 1
         }
 
         mutating func warning(_ keyPath: String, _ message: String) {
@@ -108,7 +116,7 @@ public enum MappingLoader {
         }
 
         /// Reports keys of `table` that are not in `known`, with a suggestion for typos.
-        mutating func rejectUnknownKeys(_ table: TOMLTable, known: [String], prefix: String, context: String) {
+        mutating func rejectUnknownKeys(_ table: KeyedTable, known: [String], prefix: String, context: String) {
             for key in table.keys where !known.contains(key) {
                 var message = "unknown key `\(key)`\(context)"
                 if let suggestion = Suggestion.closest(to: key, among: known) {
@@ -122,32 +130,32 @@ public enum MappingLoader {
 
         // MARK: Typed accessors
 
-        mutating func string(_ table: TOMLTable, _ key: String, at keyPath: String, _ label: String) -> String? {
+        mutating func string(_ table: KeyedTable, _ key: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String) -> String? {
             guard let value = table[key] else { return nil }
             guard let text = value.string else {
-                error(keyPath, "\(label) must be a string, not \(describe(value))")
+                error(keyPath(), "\(label()) must be a string, not \(describe(value))")
                 return nil
             }
             return text
         }
 
         mutating func integer(
-            _ table: TOMLTable, _ key: String, at keyPath: String, _ label: String, range: ClosedRange<Int>,
+            _ table: KeyedTable, _ key: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String, range: ClosedRange<Int>,
             unit: String
         ) -> Int? {
             guard let value = table[key] else { return nil }
             guard let number = value.int else {
-                error(keyPath, "\(label) must be an integer (\(unit)), not \(describe(value))")
+                error(keyPath(), "\(label()) must be an integer (\(unit)), not \(describe(value))")
                 return nil
             }
             guard range.contains(number) else {
-                error(keyPath, "\(label) is \(number) but must be between \(range.lowerBound) and \(range.upperBound) \(unit)")
+                error(keyPath(), "\(label()) is \(number) but must be between \(range.lowerBound) and \(range.upperBound) \(unit)")
                 return nil
             }
             return number
         }
 
-        mutating func seconds(_ table: TOMLTable, _ key: String, range: ClosedRange<Double>) -> Double? {
+        mutating func seconds(_ table: KeyedTable, _ key: String, range: ClosedRange<Double>) -> Double? {
             guard let value = table[key] else { return nil }
             let number: Double
             if let int = value.int {
@@ -165,56 +173,56 @@ public enum MappingLoader {
             return number
         }
 
-        mutating func bool(_ table: TOMLTable, _ key: String, at keyPath: String, _ label: String) -> Bool? {
+        mutating func bool(_ table: KeyedTable, _ key: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String) -> Bool? {
             guard let value = table[key] else { return nil }
             guard let flag = value.bool else {
-                error(keyPath, "\(label) must be true or false, not \(describe(value))")
+                error(keyPath(), "\(label()) must be true or false, not \(describe(value))")
                 return nil
             }
             return flag
         }
 
         mutating func choice<Choice: RawRepresentable & CaseIterable>(
-            _ table: TOMLTable, _ key: String, at keyPath: String, _ label: String, as _: Choice.Type
+            _ table: KeyedTable, _ key: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String, as _: Choice.Type
         ) -> Choice? where Choice.RawValue == String {
-            guard let text = string(table, key, at: keyPath, label) else { return nil }
+            guard let text = string(table, key, at: keyPath(), label()) else { return nil }
             guard let value = Choice(rawValue: text) else {
                 let allowed = Choice.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
-                error(keyPath, "\(label) is \"\(text)\" but must be \(allowed)")
+                error(keyPath(), "\(label()) is \"\(text)\" but must be \(allowed)")
                 return nil
             }
             return value
         }
 
         /// A string or a list of strings.
-        mutating func strings(_ table: TOMLTable, _ key: String, at keyPath: String, _ label: String) -> [String]? {
+        mutating func strings(_ table: KeyedTable, _ key: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String) -> [String]? {
             guard let value = table[key] else { return nil }
             if let text = value.string { return [text] }
             guard let array = value.array else {
-                error(keyPath, "\(label) must be a string or a list of strings, not \(describe(value))")
+                error(keyPath(), "\(label()) must be a string or a list of strings, not \(describe(value))")
                 return nil
             }
             var result: [String] = []
             for (index, item) in array.enumerated() {
                 guard let text = item.string else {
-                    error(keyPath, "\(label): item \(index + 1) must be a string, not \(describe(item))")
+                    error(keyPath(), "\(label()): item \(index + 1) must be a string, not \(describe(item))")
                     return nil
                 }
                 result.append(text)
             }
             if result.isEmpty {
-                error(keyPath, "\(label) must not be an empty list")
+                error(keyPath(), "\(label()) must not be an empty list")
                 return nil
             }
             return result
         }
 
-        mutating func url(_ table: TOMLTable, _ key: String, at keyPath: String, _ label: String) -> String? {
-            guard let text = string(table, key, at: keyPath, label) else { return nil }
+        mutating func url(_ table: KeyedTable, _ key: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String) -> String? {
+            guard let text = string(table, key, at: keyPath(), label()) else { return nil }
             switch EndpointURL.parse(text) {
             case .success: return text
             case let .failure(problem):
-                error(keyPath, "\(label) \"\(text)\" \(problem)")
+                error(keyPath(), "\(label()) \"\(text)\" \(problem)")
                 return nil
             }
         }
@@ -233,7 +241,7 @@ public enum MappingLoader {
 
         // MARK: The mapping
 
-        mutating func readMapping(_ table: TOMLTable) -> Mapping {
+        mutating func readMapping(_ table: KeyedTable) -> Mapping {
             rejectUnknownKeys(table, known: MappingLoader.topLevelKeys, prefix: "", context: " at the top level")
             var mapping = Mapping(issuer: "")
             mapping.path = path
@@ -361,25 +369,27 @@ public enum MappingLoader {
             }
         }
 
-        mutating func regionValue(_ table: TOMLTable, at keyPath: String, _ label: String) -> String? {
-            guard let key = keyPath.split(separator: ".").last.map(String.init),
-                let region = string(table, key, at: keyPath, label)
-            else { return nil }
+        mutating func regionValue(
+            _ table: KeyedTable, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String
+        ) -> String? {
+            guard let region = string(table, "region", at: keyPath(), label()) else { return nil }
             guard AWSRegion.isValid(region) else {
-                error(keyPath, "\(label) \"\(region)\" is not an AWS region name like \"us-east-1\" or \"eu-central-1\"")
+                error(keyPath(), "\(label()) \"\(region)\" is not an AWS region name like \"us-east-1\" or \"eu-central-1\"")
                 return nil
             }
             return region
         }
 
-        mutating func checkTemplate(_ template: String, at keyPath: String, _ label: String) {
+        mutating func checkTemplate(
+            _ template: String, at keyPath: @autoclosure () -> String, _ label: @autoclosure () -> String
+        ) {
             switch SessionName.placeholders(in: template) {
             case let .success(names):
                 for name in names where !ClaimNames.known.contains(name) {
-                    warning(keyPath, "\(label) uses {\(name)}, which is not a GitLab ID token claim; it will render empty")
+                    warning(keyPath(), "\(label()) uses {\(name)}, which is not a GitLab ID token claim; it will render empty")
                 }
             case let .failure(problem):
-                error(keyPath, "\(label) \"\(template)\": \(problem)")
+                error(keyPath(), "\(label()) \"\(template)\": \(problem)")
             }
         }
 
@@ -392,7 +402,7 @@ public enum MappingLoader {
 
         // MARK: Rules
 
-        mutating func readRules(_ table: TOMLTable) -> [Rule] {
+        mutating func readRules(_ table: KeyedTable) -> [Rule] {
             guard let value = table["rule"] else {
                 warning("issuer", "the mapping has no [[rule]]: every job will get \(describeSkip())")
                 return []
@@ -402,24 +412,30 @@ public enum MappingLoader {
                 return []
             }
             var rules: [Rule] = []
+            let ruleLines = keyLines.child(keyLines.root, "rule")
             for (index, item) in array.enumerated() {
                 let number = index + 1
                 guard let ruleTable = item.table else {
                     error("rule", "rule \(number) must be a table: write each rule as a [[rule]] section")
                     continue
                 }
-                if let rule = readRule(ruleTable, number: number) { rules.append(rule) }
+                if let rule = readRule(
+                    KeyedTable(ruleTable), number: number, lines: keyLines.item(ruleLines, number) ?? ruleLines)
+                {
+                    rules.append(rule)
+                }
             }
             return rules
         }
 
         func describeSkip() -> String { "no credentials from the hook" }
 
-        mutating func readRule(_ table: TOMLTable, number: Int) -> Rule? {
+        /// Reads `[[rule]]` number `number`; `lines` is its node in `keyLines`.
+        mutating func readRule(_ table: KeyedTable, number: Int, lines: TOMLKeyLines.Node?) -> Rule? {
             let prefix = "rule[\(number)]"
             let name = string(table, "name", at: "\(prefix).name", "rule \(number): `name`")
             let who = name.map { "rule \(number) \"\($0)\"" } ?? "rule \(number)"
-            let before = diagnostics.filter { $0.severity == .error }.count
+            let before = errorCount
             rejectUnknownKeys(table, known: MappingLoader.ruleKeys, prefix: prefix, context: " in \(who)")
 
             var role: RoleARN?
@@ -433,7 +449,7 @@ public enum MappingLoader {
                         "\(who): `role` \"\(text)\" is not an IAM role ARN like \"arn:aws:iam::111122223333:role/deploy\"")
                 }
             }
-            let conditions = readMatch(table, prefix: prefix, who: who)
+            let conditions = readMatch(table, prefix: prefix, who: who, lines: lines)
             let region = regionValue(table, at: "\(prefix).region", "\(who): `region`")
             let duration = integer(
                 table, "duration", at: "\(prefix).duration", "\(who): `duration`", range: 900...43200, unit: "seconds")
@@ -447,9 +463,9 @@ public enum MappingLoader {
                 error("\(prefix).profile", "\(who): `profile` \"\(profile)\" may only use letters, digits, and _ . -")
             }
 
-            guard diagnostics.filter({ $0.severity == .error }).count == before, let role else { return nil }
+            guard errorCount == before, let role else { return nil }
             return Rule(
-                number: number, line: keyLines.nearestLine(of: prefix), name: name, role: role, conditions: conditions,
+                number: number, line: keyLines.nearestLine(lines), name: name, role: role, conditions: conditions,
                 region: region, duration: duration, sessionName: sessionName, sessionPolicy: sessionPolicy,
                 policyARNs: policyARNs, output: output, profile: profile)
         }
@@ -459,7 +475,9 @@ public enum MappingLoader {
                 || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
         }
 
-        mutating func readMatch(_ table: TOMLTable, prefix: String, who: String) -> [Condition] {
+        mutating func readMatch(_ table: KeyedTable, prefix: String, who: String, lines: TOMLKeyLines.Node?)
+            -> [Condition]
+        {
             guard let value = table["match"] else {
                 error(
                     prefix,
@@ -477,43 +495,46 @@ public enum MappingLoader {
                     "\(who): `match` is empty; a rule for every job must say so: match = { project_path = \"**\" }")
                 return []
             }
-            var conditions: [Condition] = []
+            // TOMLKit lists keys sorted by name; conditions keep the file's order.
+            let matchLines = keyLines.child(lines, "match")
+            var conditions: [(ordinal: Int, condition: Condition)] = []
             for claim in match.keys {
-                let keyPath = "\(prefix).match.\(claim)"
-                guard let patterns = readPatterns(match[claim]!, at: keyPath, who: who, claim: claim) else { continue }
+                let keyPath = { "\(prefix).match.\(claim)" }
+                guard let patterns = readPatterns(match[claim]!, at: keyPath(), who: who, claim: claim) else { continue }
                 if !ClaimNames.known.contains(claim) {
                     var message = "\(who): `match.\(claim)` is not a claim GitLab is known to send; the rule only matches tokens that have it"
                     if let suggestion = Suggestion.closest(to: claim, among: ClaimNames.known) {
                         message += "; did you mean `\(suggestion)`?"
                     }
-                    warning(keyPath, message)
+                    warning(keyPath(), message)
                 }
-                conditions.append(
-                    Condition(claim: claim, patterns: patterns, line: keyLines.nearestLine(of: keyPath)))
+                let claimLines = keyLines.child(matchLines, claim)
+                let line = keyLines.nearestLine(claimLines ?? matchLines ?? lines)
+                conditions.append((keyLines.ordinal(claimLines), Condition(claim: claim, patterns: patterns, line: line)))
             }
-            return conditions.sorted {
-                keyLines.ordinal(of: "\(prefix).match.\($0.claim)") < keyLines.ordinal(of: "\(prefix).match.\($1.claim)")
-            }
+            return conditions.sorted { $0.ordinal < $1.ordinal }.map(\.condition)
         }
 
-        mutating func readPatterns(_ value: TOMLValueConvertible, at keyPath: String, who: String, claim: String)
+        mutating func readPatterns(
+            _ value: TOMLValueConvertible, at keyPath: @autoclosure () -> String, who: String, claim: String
+        )
             -> [Pattern]?
         {
             if let pattern = scalarPattern(value) { return [pattern] }
             guard let array = value.array else {
-                error(keyPath, "\(who): `match.\(claim)` must be a string, integer, boolean or a list of them, not \(describe(value))")
+                error(keyPath(), "\(who): `match.\(claim)` must be a string, integer, boolean or a list of them, not \(describe(value))")
                 return nil
             }
             var patterns: [Pattern] = []
             for (index, item) in array.enumerated() {
                 guard let pattern = scalarPattern(item) else {
-                    error(keyPath, "\(who): `match.\(claim)` item \(index + 1) must be a string, integer or boolean, not \(describe(item))")
+                    error(keyPath(), "\(who): `match.\(claim)` item \(index + 1) must be a string, integer or boolean, not \(describe(item))")
                     return nil
                 }
                 patterns.append(pattern)
             }
             if patterns.isEmpty {
-                error(keyPath, "\(who): `match.\(claim)` is an empty list, which can never match; give at least one pattern")
+                error(keyPath(), "\(who): `match.\(claim)` is an empty list, which can never match; give at least one pattern")
                 return nil
             }
             return patterns
@@ -526,7 +547,7 @@ public enum MappingLoader {
             return nil
         }
 
-        mutating func readSessionPolicy(_ table: TOMLTable, prefix: String, who: String) -> String? {
+        mutating func readSessionPolicy(_ table: KeyedTable, prefix: String, who: String) -> String? {
             guard let value = table["session_policy"] else { return nil }
             let keyPath = "\(prefix).session_policy"
             let json: JSONValue
@@ -569,9 +590,11 @@ public enum MappingLoader {
             return .string(value.debugDescription)
         }
 
-        mutating func readPolicyARNs(_ table: TOMLTable, prefix: String, who: String) -> [String] {
+        mutating func readPolicyARNs(_ table: KeyedTable, prefix: String, who: String) -> [String] {
+            guard let arns = strings(table, "policy_arns", at: "\(prefix).policy_arns", "\(who): `policy_arns`") else {
+                return []
+            }
             let keyPath = "\(prefix).policy_arns"
-            guard let arns = strings(table, "policy_arns", at: keyPath, "\(who): `policy_arns`") else { return [] }
             if arns.count > 10 {
                 error(keyPath, "\(who): `policy_arns` has \(arns.count) ARNs; STS accepts at most 10")
             }
@@ -585,5 +608,23 @@ public enum MappingLoader {
             }
             return arns
         }
+    }
+}
+
+/// A TOML table with its keys read once, so that looking up a key the table lacks (most of
+/// the optional keys of most rules) does not cross into the C++ parser.
+private struct KeyedTable {
+    let table: TOMLTable
+    let keys: [String]
+
+    init(_ table: TOMLTable) {
+        self.table = table
+        keys = table.keys
+    }
+
+    subscript(key: String) -> TOMLValueConvertible? {
+        guard keys.contains(key) else { return nil }
+        let value: TOMLValueConvertible? = table[key]
+        return value
     }
 }

@@ -66,38 +66,57 @@ public struct Pattern: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether the UTF-8 `bytes` match the whole pattern.
     public func matches(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        if pieces.count == 1, case let .literal(literal) = pieces[0] {
-            return literal.count == bytes.count && literal.elementsEqual(bytes)
+        var source = source
+        return source.withUTF8 { Pattern.matches(source: $0, value: bytes) }
+    }
+
+    /// Whether `value` matches the pattern whose source text (as written in the mapping file)
+    /// is `source`, both UTF-8. Works on the source directly, so the compiled mapping can
+    /// match patterns without building a `Pattern`; allocates nothing for values up to a few
+    /// kilobytes.
+    ///
+    /// A run of one `*` is a segment wildcard, a run of two or more is `**` (a `*` next to
+    /// `**` adds nothing). Runs in O(pattern length × value length) at worst, with no
+    /// recursion, so hostile patterns or claims cannot make it slow.
+    public static func matches(source: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
+        let star = UInt8(ascii: "*")
+        guard let firstStar = source.firstIndex(of: star) else {
+            return source.count == value.count && source.elementsEqual(value)
         }
-        // reachable[i]: the pieces handled so far can consume exactly bytes[0..<i].
-        var reachable = [Bool](repeating: false, count: bytes.count + 1)
-        reachable[0] = true
-        for piece in pieces {
-            var next = [Bool](repeating: false, count: bytes.count + 1)
-            switch piece {
-            case let .literal(literal):
-                var any = false
-                for start in 0...bytes.count where reachable[start] {
-                    let end = start + literal.count
-                    if end <= bytes.count && literal.elementsEqual(bytes[start..<end]) {
-                        next[end] = true
-                        any = true
+        guard firstStar <= value.count, source[..<firstStar].elementsEqual(value[..<firstStar]) else { return false }
+        let count = value.count
+        return withUnsafeTemporaryAllocation(of: Bool.self, capacity: count + 1) { reachable in
+            // reachable[i]: the pattern so far can consume exactly value[0..<i].
+            reachable.initialize(repeating: false)
+            reachable[firstStar] = true
+            var index = firstStar
+            while index < source.count {
+                var end = index
+                if source[index] == star {
+                    while end < source.count && source[end] == star { end += 1 }
+                    let crossesSlashes = end - index >= 2
+                    var open = false
+                    for position in 0...count {
+                        if reachable[position] { open = true }
+                        if open { reachable[position] = true }
+                        if !crossesSlashes && position < count && value[position] == UInt8(ascii: "/") { open = false }
                     }
+                } else {
+                    while end < source.count && source[end] != star { end += 1 }
+                    let literal = source[index..<end]
+                    var any = false
+                    // Backwards, so that reachable[start] is read before it is overwritten.
+                    for stop in stride(from: count, through: 0, by: -1) {
+                        let start = stop - literal.count
+                        let matched = start >= 0 && reachable[start] && literal.elementsEqual(value[start..<stop])
+                        reachable[stop] = matched
+                        any = any || matched
+                    }
+                    if !any { return false }
                 }
-                if !any { return false }
-            case .segmentWildcard:
-                var open = false
-                for position in 0...bytes.count {
-                    if reachable[position] { open = true }
-                    if open { next[position] = true }
-                    if position < bytes.count && bytes[position] == UInt8(ascii: "/") { open = false }
-                }
-            case .anyWildcard:
-                guard let first = reachable.firstIndex(of: true) else { return false }
-                for position in first...bytes.count { next[position] = true }
+                index = end
             }
-            reachable = next
+            return reachable[count]
         }
-        return reachable[bytes.count]
     }
 }

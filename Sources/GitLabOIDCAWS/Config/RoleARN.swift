@@ -7,19 +7,38 @@ public struct RoleARN: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `text`, or returns nil when it is not an IAM role ARN.
     public init?(_ text: String) {
-        let parts = text.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "arn", parts[2] == "iam", parts[3].isEmpty else { return nil }
-        guard ["aws", "aws-cn", "aws-us-gov"].contains(String(parts[1])) else { return nil }
-        guard parts[4].count == 12, parts[4].utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-        guard parts[5].hasPrefix("role/") else { return nil }
-        let resource = parts[5].dropFirst("role/".count)
-        guard let name = resource.split(separator: "/", omittingEmptySubsequences: false).last,
-            !name.isEmpty, name.count <= 64,
-            resource.utf8.allSatisfy({ RoleARN.isAllowed($0) })
+        // The six fields between the first five colons: arn:<partition>:iam::<account>:<resource>.
+        let utf8 = text.utf8
+        var bounds: [String.Index] = []
+        bounds.reserveCapacity(6)
+        var index = utf8.startIndex
+        while bounds.count < 5, let colon = utf8[index...].firstIndex(of: UInt8(ascii: ":")) {
+            bounds.append(colon)
+            index = utf8.index(after: colon)
+        }
+        guard bounds.count == 5 else { return nil }
+        func field(_ number: Int) -> Substring.UTF8View {
+            let start = number == 0 ? utf8.startIndex : utf8.index(after: bounds[number - 1])
+            return text[start..<(number == 5 ? utf8.endIndex : bounds[number])].utf8
+        }
+        let partition = field(1)
+        let account = field(4)
+        let resourceField = field(5)
+        guard field(0).elementsEqual("arn".utf8), field(2).elementsEqual("iam".utf8), field(3).isEmpty,
+            partition.elementsEqual("aws".utf8) || partition.elementsEqual("aws-cn".utf8)
+                || partition.elementsEqual("aws-us-gov".utf8),
+            account.count == 12, account.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+            resourceField.starts(with: "role/".utf8)
         else { return nil }
-        partition = String(parts[1])
-        account = String(parts[4])
-        self.resource = String(resource)
+        let resource = resourceField.dropFirst(5)
+        // Every allowed byte is ASCII, so byte counts are character counts.
+        guard resource.allSatisfy({ RoleARN.isAllowed($0) }) else { return nil }
+        let nameStart = resource.lastIndex(of: UInt8(ascii: "/")).map { resource.index(after: $0) } ?? resource.startIndex
+        let nameLength = resource.distance(from: nameStart, to: resource.endIndex)
+        guard nameLength >= 1, nameLength <= 64 else { return nil }
+        self.partition = String(Substring(partition))
+        self.account = String(Substring(account))
+        self.resource = String(Substring(resource))
     }
 
     private static func isAllowed(_ byte: UInt8) -> Bool {

@@ -67,7 +67,8 @@ public enum Hook {
     /// Runs the hook. Throws `ConfigError`, `OutputError`, `TokenError`, `KeySetError`,
     /// `STSError`, `TransportError` or `HookError`; on any error the env file is unchanged.
     public static func run(_ context: HookContext) throws -> HookOutcome {
-        let mapping = try MappingLoader.load(path: context.configPath).mapping
+        let loaded = try HookMapping.load(path: context.configPath, log: context.log)
+        let mapping = loaded.mapping
         guard let envFile = context.envFileOverride ?? context.variable("GITLAB_ENV") else {
             throw OutputError.noEnvFile
         }
@@ -83,7 +84,7 @@ public enum Hook {
         let session = HookSession(mapping: mapping, clock: context.clock, environment: context.variable, log: context.log)
         let verified = try session.verifier().verify(token)
         let claims = verified.claims
-        guard let rule = RuleMatcher.firstMatch(in: mapping.rules, claims: claims) else {
+        guard let rule = try loaded.firstMatch(claims: claims, log: context.log) else {
             let project = claims.string("project_path") ?? "?"
             let ref = claims.string("ref") ?? "?"
             if mapping.onNoMatch == .fail { throw HookError.noMatchingRule(project: project, ref: ref) }
@@ -92,8 +93,13 @@ public enum Hook {
         }
         let settings = EffectiveSettings(rule: rule, mapping: mapping)
         let role = rule.role.description
+        var jobMapping = mapping
+        if settings.output == .profile {
+            // Profiles come from every matching rule; a compiled mapping holds no decoded rules.
+            jobMapping.rules = try loaded.allMatches(claims: claims, log: context.log)
+        }
         let job = MatchedJob(
-            mapping: mapping, configPath: context.configPath, envFile: envFile, variable: variable, token: token,
+            mapping: jobMapping, configPath: context.configPath, envFile: envFile, variable: variable, token: token,
             claims: claims, rule: rule)
         switch settings.output {
         case .env: break

@@ -49,19 +49,22 @@ private struct XMLParser {
 
     var atEnd: Bool { position >= bytes.count }
 
-    func peek(_ text: String) -> Bool {
-        let utf8 = Array(text.utf8)
-        return position + utf8.count <= bytes.count && bytes[position..<position + utf8.count].elementsEqual(utf8)
+    func peek(_ text: StaticString) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard position + count <= bytes.count else { return false }
+        return text.withUTF8Buffer { bytes[position..<position + count].elementsEqual($0) }
     }
 
     mutating func skipSpace() {
-        while !atEnd, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+        while !atEnd, bytes[position] == 0x20 || bytes[position] == 0x09 || bytes[position] == 0x0A || bytes[position] == 0x0D {
+            position += 1
+        }
     }
 
-    mutating func skipPast(_ terminator: String) throws(XMLError) {
+    mutating func skipPast(_ terminator: StaticString) throws(XMLError) {
         while !atEnd {
             if peek(terminator) {
-                position += terminator.utf8.count
+                position += terminator.utf8CodeUnitCount
                 return
             }
             position += 1
@@ -142,7 +145,11 @@ private struct XMLParser {
         var text: [UInt8] = []
         while true {
             guard !atEnd else { throw fail("unterminated element <\(name)>") }
-            if peek("</") {
+            let byte = bytes[position]
+            if byte != UInt8(ascii: "<") && byte != UInt8(ascii: "&") {
+                text.append(byte)
+                position += 1
+            } else if peek("</") {
                 position += 2
                 let closing = try parseName()
                 guard closing == name else { throw fail("</\(closing)> closes <\(name)>") }
@@ -164,11 +171,8 @@ private struct XMLParser {
                 throw fail("declarations are not accepted inside elements")
             } else if peek("<") {
                 element.children.append(try parseElement(depth: depth + 1))
-            } else if peek("&") {
-                text.append(contentsOf: try parseReference())
             } else {
-                text.append(bytes[position])
-                position += 1
+                text.append(contentsOf: try parseReference())
             }
         }
     }

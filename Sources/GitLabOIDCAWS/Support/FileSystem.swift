@@ -20,28 +20,61 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// Small, explicit wrappers over the C library's file calls.
 public enum FileSystem {
+    /// Who owns a file and its permission bits, as `fstat` saw them on the descriptor read.
+    public struct Ownership: Equatable, Sendable {
+        public let owner: uid_t
+        /// The permission bits (`st_mode & 0o7777`).
+        public let permissions: mode_t
+    }
+
     /// Reads a whole file. Refuses files larger than `limit` bytes.
     public static func read(_ path: String, limit: Int = 64 << 20) throws(FileError) -> [UInt8] {
+        try readWithOwnership(path, limit: limit).bytes
+    }
+
+    /// Reads a whole regular file (refusing ones larger than `limit` bytes), with the owner and
+    /// permissions of the very file read (no race between checking and reading).
+    public static func readWithOwnership(_ path: String, limit: Int = 64 << 20) throws(FileError)
+        -> (bytes: [UInt8], ownership: Ownership)
+    {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileError(path: path, operation: "open") }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw FileError(path: path, operation: "stat") }
         if (status.st_mode & S_IFMT) == S_IFDIR { throw FileError(path: path, operation: "read", code: EISDIR) }
-        var result: [UInt8] = []
-        result.reserveCapacity(Int(max(status.st_size, 0)))
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw FileError(path: path, operation: "read")
+        if Int(status.st_size) > limit { throw FileError(path: path, operation: "read", code: EFBIG) }
+        // Up to `capacity` bytes, read straight into uninitialised memory (no zero-filling first).
+        func readChunk(_ capacity: Int) throws(FileError) -> [UInt8] {
+            var failure: FileError?
+            let chunk = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                count = 0
+                while count < buffer.count {
+                    let got = Glibc.read(descriptor, buffer.baseAddress! + count, buffer.count - count)
+                    if got < 0 {
+                        if errno == EINTR { continue }
+                        failure = FileError(path: path, operation: "read")
+                        return
+                    }
+                    if got == 0 { return }
+                    count += got
+                }
             }
-            if count == 0 { break }
-            result.append(contentsOf: chunk[0..<count])
-            if result.count > limit { throw FileError(path: path, operation: "read", code: EFBIG) }
+            if let failure { throw failure }
+            return chunk
         }
-        return result
+        // One byte more than the size, to see the end of the file in the same read; a file that
+        // grew meanwhile (or a /proc file that claims size 0) is read on in chunks.
+        var requested = Int(max(status.st_size, 0)) + 1
+        var result = try readChunk(requested)
+        while result.count == requested {
+            if result.count > limit { throw FileError(path: path, operation: "read", code: EFBIG) }
+            let chunk = try readChunk(65536)
+            result += chunk
+            requested = chunk.count == 65536 ? result.count : result.count + 1
+        }
+        if result.count > limit { throw FileError(path: path, operation: "read", code: EFBIG) }
+        return (result, Ownership(owner: status.st_uid, permissions: status.st_mode & 0o7777))
     }
 
     /// Reads a whole file as UTF-8 text (invalid bytes become U+FFFD).

@@ -17,12 +17,42 @@ struct HookCommand: ParsableCommand {
     var envFile: String?
 
     func run() throws {
+        try HookCommand.execute(config: options.config, envFile: envFile)
+    }
+
+    /// The hook itself, for `run()` and for the fast path in `GitLabOIDCAWSCommand.main()`.
+    static func execute(config: String, envFile: String?) throws {
         try runReportingErrors {
             _ = try Hook.run(
                 HookContext(
-                    configPath: options.config, envFileOverride: envFile, environment: processEnvironment,
-                    log: Console.log))
+                    configPath: config, envFileOverride: envFile, environment: processEnvironment, log: Console.log))
             return 0
         }
+    }
+
+    /// The options of `hook` when they take the plain form the runner's `pre_build_script`
+    /// uses: `--config` and `--env-file`, each at most once, as `--name value` or
+    /// `--name=value`, with a value that is not empty and does not start with `-`. Nil for
+    /// anything else, which ArgumentParser then handles (help, usage errors, completions).
+    static func plainArguments(_ arguments: ArraySlice<String>) -> (config: String, envFile: String?)? {
+        var values: [String: String] = [:]
+        var rest = arguments
+        while let argument = rest.popFirst() {
+            let name: String
+            let value: String
+            if let equals = argument.firstIndex(of: "=") {
+                name = String(argument[..<equals])
+                value = String(argument[argument.index(after: equals)...])
+            } else {
+                guard let next = rest.popFirst() else { return nil }
+                name = argument
+                value = next
+            }
+            guard name == "--config" || name == "--env-file", values[name] == nil, !value.isEmpty,
+                !value.hasPrefix("-")
+            else { return nil }
+            values[name] = value
+        }
+        return (values["--config"] ?? ConfigOption.defaultPath, values["--env-file"])
     }
 }
