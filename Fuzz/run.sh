@@ -3,8 +3,8 @@
 #
 #   Fuzz/run.sh TARGET SECONDS [libFuzzer options...]
 #
-# TARGET is token, sts-answer, mapping or pattern (Sources/GitLabOIDCAWS/Support/
-# FuzzEntryPoints.swift). Builds Fuzz/ (release, -sanitize=fuzzer,address) into .build-fuzz,
+# TARGET is token, sts-answer, mapping, compiled-mapping or pattern (Sources/GitLabOIDCAWS/
+# Support/FuzzEntryPoints.swift). Builds Fuzz/ (release, -sanitize=fuzzer,address) into .build-fuzz,
 # starts from the seed corpus Fuzz/corpus/TARGET plus what earlier runs found
 # (fuzz-out/corpus/TARGET), and writes crashing inputs to fuzz-out/artifacts/TARGET/.
 # One fuzzing process at a time. Prints the number of executions and the findings; exits 1
@@ -27,7 +27,7 @@ entry="$target"
 mode=()
 case "$target" in
   token) max_len=24000 ;;
-  sts-answer) max_len=8192 ;;
+  sts-answer | compiled-mapping) max_len=8192 ;;
   mapping) max_len=8192 entry=mapping-in-process mode=(-fork=1 -ignore_crashes=1) ;;
   pattern) max_len=1024 ;;
   *) usage ;;

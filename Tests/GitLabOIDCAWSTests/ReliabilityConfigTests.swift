@@ -136,3 +136,33 @@ import Testing
         #expect(error.description.hasPrefix("m.toml:4: error: not valid TOML: the TOML parser stopped on this line"))
     }
 }
+
+/// A compiled mapping holds only settings a mapping file can hold; anything else (damage, a
+/// forged file) is refused rather than used, e.g. a NaN timeout.
+@Suite struct CompiledMappingLimitsTests {
+    func decode(_ change: (inout Mapping) -> Void) -> CompiledMappingError? {
+        var mapping = Mapping(issuer: "https://gitlab.example.com")
+        change(&mapping)
+        let digest = [UInt8](repeating: 7, count: 32)
+        do {
+            _ = try CompiledMapping(
+                bytes: CompiledMapping.encode(mapping, sourceDigest: digest), sourceDigest: digest, path: "m.toml")
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func settingsWithinTheLoadersLimitsDecode() {
+        #expect(decode { _ in } == nil)
+        #expect(decode { $0.retry.maxAttempts = 20; $0.retry.requestTimeout = 3600; $0.duration = 43200 } == nil)
+    }
+
+    @Test func settingsNoMappingFileCanHoldAreRefused() {
+        #expect(decode { $0.retry.maxAttempts = 0 } == .invalidValue("retry or timeout setting"))
+        #expect(decode { $0.retry.requestTimeout = .nan } == .invalidValue("retry or timeout setting"))
+        #expect(decode { $0.retry.deadline = .infinity } == .invalidValue("retry or timeout setting"))
+        #expect(decode { $0.retry.connectTimeout = 20; $0.retry.requestTimeout = 10 } == .invalidValue("retry or timeout setting"))
+        #expect(decode { $0.duration = 60 } == .invalidValue("duration"))
+    }
+}

@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from harness.hook import assert_credentials_appended, assert_exit, assert_no_secrets, pre_build_script
-from harness.net import LoopbackServer, QuietHandler
+from harness.net import LoopbackServer, QuietHandler, wait_until
 
 
 class _IMDSHandler(QuietHandler):
@@ -87,19 +87,13 @@ def test_a_mapped_job_cannot_fall_back_to_the_instance_profile(job, binary, make
 
 def test_the_token_is_never_on_a_command_line(binary, make_mapping, issuer, sts, env_file, base_env, tmp_path):
     """While the hook runs (held up by a slow STS), no process's command line holds the token."""
-    sts.slow(3)
+    sts.slow(5)
     token = issuer.mint()
     env = dict(base_env, GITLAB_ENV=str(env_file.path), AWS_ID_TOKEN=token)
     process = subprocess.Popen([str(binary), "hook", "--config", str(make_mapping())], env=env,
                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        seen = False
-        for _ in range(100):
-            if sts.assume_count:
-                seen = True
-                break
-            threading.Event().wait(0.05)
-        assert seen, "the hook never reached STS"
+        assert wait_until(lambda: sts.assume_count > 0, timeout=60), "the hook never reached STS"
         for pid in filter(str.isdigit, os.listdir("/proc")):
             try:
                 cmdline = open(f"/proc/{pid}/cmdline", "rb").read()

@@ -105,6 +105,9 @@ public struct CompiledMapping: Sendable {
         settings.retry.connectTimeout = try reader.f64()
         settings.retry.requestTimeout = try reader.f64()
         settings.retry.initialBackoff = try reader.f64()
+        // A compiler writes only what the loader accepted; anything else is damage or forgery.
+        guard settings.retry.isWithinLimits else { throw .invalidValue("retry or timeout setting") }
+        guard durationLimits.contains(settings.duration) else { throw .invalidValue("duration") }
         self.settings = settings
         claimNames = try reader.strings()
         let count = Int(try reader.u32())
@@ -201,10 +204,12 @@ public struct CompiledMapping: Sendable {
         let line = Int(try reader.u32())
         let name = try reader.optional { r throws(CompiledMappingError) in try r.string() }
         guard let role = RoleARN(try reader.string()) else { throw .invalidValue("role ARN") }
+        let region = try reader.optional { r throws(CompiledMappingError) in try r.string() }
+        let duration = try reader.optional { r throws(CompiledMappingError) in Int(try r.u32()) }
+        if let duration, !durationLimits.contains(duration) { throw .invalidValue("duration") }
         return Rule(
             number: number, line: line, name: name, role: role, conditions: conditions,
-            region: try reader.optional { r throws(CompiledMappingError) in try r.string() },
-            duration: try reader.optional { r throws(CompiledMappingError) in Int(try r.u32()) },
+            region: region, duration: duration,
             sessionName: try reader.optional { r throws(CompiledMappingError) in try r.string() },
             sessionPolicy: try reader.optional { r throws(CompiledMappingError) in try r.string() },
             policyARNs: try reader.strings(),

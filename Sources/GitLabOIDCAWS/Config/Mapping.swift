@@ -31,7 +31,26 @@ public struct RetrySettings: Equatable, Sendable {
     public var initialBackoff: Double = 0.2
 
     public init() {}
+
+    /// The values the mapping file accepts for `max_attempts`, `deadline`, `connect_timeout`
+    /// and `request_timeout`.
+    public static let attemptLimits = 1...20
+    public static let deadlineLimits = 1.0...3600
+    public static let connectTimeoutLimits = 0.1...300.0
+    public static let requestTimeoutLimits = 0.1...3600.0
+
+    /// Whether every value is one a mapping file can give (finite, in range, the connect
+    /// timeout not longer than the request timeout, a backoff step of at most 20 s).
+    public var isWithinLimits: Bool {
+        RetrySettings.attemptLimits.contains(maxAttempts) && RetrySettings.deadlineLimits.contains(deadline)
+            && RetrySettings.connectTimeoutLimits.contains(connectTimeout)
+            && RetrySettings.requestTimeoutLimits.contains(requestTimeout) && connectTimeout <= requestTimeout
+            && (0...20).contains(initialBackoff)
+    }
 }
+
+/// The session lengths, in seconds, that STS and the mapping file accept for `duration`.
+public let durationLimits = 900...43200
 
 /// One `match` condition: the claim must equal one of the patterns.
 public struct Condition: Equatable, Sendable {

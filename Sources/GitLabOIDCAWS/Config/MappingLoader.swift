@@ -285,7 +285,7 @@ public enum MappingLoader {
                 }
             }
             if let duration = integer(
-                table, "duration", at: "duration", "`duration`", range: 900...43200, unit: "seconds")
+                table, "duration", at: "duration", "`duration`", range: durationLimits, unit: "seconds")
             {
                 mapping.duration = duration
             }
@@ -306,13 +306,20 @@ public enum MappingLoader {
                 mapping.onNoMatch = policy
             }
             if let attempts = integer(
-                table, "max_attempts", at: "max_attempts", "`max_attempts`", range: 1...20, unit: "attempts")
+                table, "max_attempts", at: "max_attempts", "`max_attempts`", range: RetrySettings.attemptLimits,
+                unit: "attempts")
             {
                 mapping.retry.maxAttempts = attempts
             }
-            if let deadline = seconds(table, "deadline", range: 1...3600) { mapping.retry.deadline = deadline }
-            if let timeout = seconds(table, "connect_timeout", range: 0.1...300) { mapping.retry.connectTimeout = timeout }
-            if let timeout = seconds(table, "request_timeout", range: 0.1...3600) { mapping.retry.requestTimeout = timeout }
+            if let deadline = seconds(table, "deadline", range: RetrySettings.deadlineLimits) {
+                mapping.retry.deadline = deadline
+            }
+            if let timeout = seconds(table, "connect_timeout", range: RetrySettings.connectTimeoutLimits) {
+                mapping.retry.connectTimeout = timeout
+            }
+            if let timeout = seconds(table, "request_timeout", range: RetrySettings.requestTimeoutLimits) {
+                mapping.retry.requestTimeout = timeout
+            }
             if mapping.retry.connectTimeout > mapping.retry.requestTimeout {
                 error("connect_timeout", "`connect_timeout` must not be longer than `request_timeout`")
             }
@@ -452,7 +459,7 @@ public enum MappingLoader {
             let conditions = readMatch(table, prefix: prefix, who: who, lines: lines)
             let region = regionValue(table, at: "\(prefix).region", "\(who): `region`")
             let duration = integer(
-                table, "duration", at: "\(prefix).duration", "\(who): `duration`", range: 900...43200, unit: "seconds")
+                table, "duration", at: "\(prefix).duration", "\(who): `duration`", range: durationLimits, unit: "seconds")
             let sessionName = string(table, "session_name", at: "\(prefix).session_name", "\(who): `session_name`")
             if let sessionName { checkTemplate(sessionName, at: "\(prefix).session_name", "\(who): `session_name`") }
             let sessionPolicy = readSessionPolicy(table, prefix: prefix, who: who)

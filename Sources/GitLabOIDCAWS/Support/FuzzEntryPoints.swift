@@ -8,7 +8,7 @@ public enum FuzzEntryPoints {
     /// Every target, by the name of its corpus folder `Fuzz/corpus/<name>/`.
     public static let targets: [(name: String, run: @Sendable ([UInt8]) -> Void)] = [
         ("token", token), ("sts-answer", stsAnswer), ("mapping", { mapping($0, isolatingTheParser: true) }),
-        ("pattern", pattern),
+        ("compiled-mapping", compiledMapping), ("pattern", pattern),
     ]
 
     /// `mapping` without the parser's child process, for fast fuzzing (see `mapping`).
@@ -79,6 +79,38 @@ public enum FuzzEntryPoints {
         } catch {
             precondition(!error.diagnostics.isEmpty, "a mapping was refused without a reason")
             for diagnostic in error.diagnostics { checkDiagnostic(diagnostic, lineCount: lineCount) }
+        }
+    }
+
+    /// Compiled mappings (`CompiledMapping`, what `compile` writes and the hook prefers). The
+    /// expected source digest is taken from the input itself (offset 16) and the trailing
+    /// checksum is recomputed, so that mutations reach the settings and rule decoders; the
+    /// corpus starts from files `gitlab-oidc-aws compile` wrote. A decoded mapping must hold
+    /// settings a mapping file could hold, and matching straight from the bytes must agree
+    /// with matching the fully decoded rules.
+    public static func compiledMapping(_ input: [UInt8]) {
+        var bytes = input
+        if bytes.count >= CompiledMapping.headerSize + CompiledMapping.digestSize {
+            let bodyEnd = bytes.count - CompiledMapping.digestSize
+            bytes.replaceSubrange(bodyEnd..., with: SHA256.digest(bytes[..<bodyEnd]))
+        }
+        let digest = bytes.count >= CompiledMapping.headerSize ? Array(bytes[16..<48]) : []
+        guard let compiled = try? CompiledMapping(bytes: bytes, sourceDigest: digest, path: "fuzz.toml") else { return }
+        precondition(compiled.settings.retry.isWithinLimits, "retry settings no mapping file can have")
+        precondition(durationLimits.contains(compiled.settings.duration), "a duration no mapping file can have")
+        _ = try? compiled.allMatches(claims: sampleClaims)
+        guard compiled.ruleCount <= 1000, let rules = try? compiled.rules() else { return }
+        for rule in rules {
+            if let duration = rule.duration { precondition(durationLimits.contains(duration), "a rule duration out of range") }
+            checkSessionName(SessionName.render(rule.sessionName ?? compiled.settings.sessionName, claims: sampleClaims))
+        }
+        do {
+            let fromBytes = try compiled.firstMatch(claims: sampleClaims)
+            precondition(
+                fromBytes == RuleMatcher.firstMatch(in: rules, claims: sampleClaims),
+                "matching from the bytes disagrees with matching the decoded rules")
+        } catch {
+            preconditionFailure("every rule decodes, but matching from the bytes fails: \(error)")
         }
     }
 
@@ -179,28 +211,5 @@ struct ReferenceGlob {
         }
         memo[key] = result
         return result
-    }
-}
-
-extension FuzzEntryPoints {
-    /// Decodes `bytes` as a compiled mapping and, when that succeeds, scans its rules against
-    /// fixed claims and decodes each rule (the first 1,000). The expected source digest is
-    /// taken from the bytes themselves (offset 16) and the trailing checksum is recomputed,
-    /// so that inputs reach the settings and rule decoders; a harness should start from
-    /// compiled mappings written by `CompiledMapping.encode` (or `gitlab-oidc-aws compile`).
-    public static func compiledMapping(_ bytes: [UInt8]) {
-        var input = bytes
-        if input.count >= CompiledMapping.headerSize + CompiledMapping.digestSize {
-            // Make the checksum right, so that mutations inside the body get decoded.
-            let bodyEnd = input.count - CompiledMapping.digestSize
-            input.replaceSubrange(bodyEnd..., with: SHA256.digest(input[..<bodyEnd]))
-        }
-        let digest = input.count >= 48 ? Array(input[16..<48]) : []
-        guard let compiled = try? CompiledMapping(bytes: input, sourceDigest: digest, path: "fuzz.toml") else { return }
-        let claims = Claims(strings: [
-            ("project_path", "group/project"), ("ref", "main"), ("ref_type", "branch"), ("ref_protected", "true"),
-        ])
-        _ = try? compiled.firstMatch(claims: claims)
-        for index in 0..<min(compiled.ruleCount, 1000) { _ = try? compiled.rule(at: index) }
     }
 }

@@ -137,7 +137,11 @@ public final class HTTPClient {
             proxySettings: ProxyEnvironment.describe(url: request.url, environment: FileSystem.environment))
     }
 
-    private func milliseconds(_ seconds: Double) -> Int { max(1, Int((seconds * 1000).rounded(.up))) }
+    /// Whole milliseconds for libcurl: at least 1, at most a day (also for infinity or NaN).
+    private func milliseconds(_ seconds: Double) -> Int {
+        guard seconds.isFinite else { return 86_400_000 }
+        return Int((min(max(seconds, 0.001), 86400) * 1000).rounded(.up))
+    }
 
     /// What a failed `curl_easy_perform` means, using what the handle knows about how far
     /// the transfer got.
