@@ -24,7 +24,12 @@ enum TOMLSandbox {
         let child = fork()
         if child < 0 { return true }
         if child == 0 {
-            // A dying parser's messages (and the crash handler's backtrace) would only confuse.
+            // Die of the signal itself: no Swift crash handler (it would start a backtracer
+            // process that outlives the child) and no core file.
+            for fatal in [SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP] { signal(fatal, SIG_DFL) }
+            var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
+            setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &noCore)
+            // A dying parser's messages would only confuse.
             let null = open("/dev/null", O_WRONLY)
             if null >= 0 {
                 dup2(null, STDOUT_FILENO)
