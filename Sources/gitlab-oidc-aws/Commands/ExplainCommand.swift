@@ -58,7 +58,7 @@ struct ExplainCommand: ParsableCommand {
             let mapping = try MappingLoader.load(path: options.config).mapping
             let claims: Claims
             if let tokenFile {
-                let token = try FileSystem.readText(tokenFile, limit: 64 << 10).trimmingCharacters()
+                let token = try FileSystem.readText(tokenFile, limit: 64 << 10).trimmingSpaces
                 if noVerify {
                     claims = try JWT(token).claims
                 } else {
