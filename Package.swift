@@ -33,14 +33,16 @@ let package = Package(
             dependencies: [
                 "CCurl", "CJansson", "CLibcrypto",
                 .product(name: "TOMLKit", package: "TOMLKit"),
-            ]
+            ],
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
         .executableTarget(
             name: "gitlab-oidc-aws",
             dependencies: [
                 "GitLabOIDCAWS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
         .testTarget(
             name: "GitLabOIDCAWSTests",

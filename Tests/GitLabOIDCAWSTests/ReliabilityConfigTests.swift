@@ -131,7 +131,7 @@ import Testing
         #expect(!TOMLSandbox.parserSurvives(source))
         #expect(TOMLSandbox.crashingLine(source) == 4)
         let error = try #require(throws: ConfigError.self) {
-            try MappingLoader.parse(source: source, path: "m.toml", isolatingTheParser: true)
+            try MappingLoader.parse(source: source, path: "m.toml", parserGuard: .childProcess)
         }
         #expect(error.description.hasPrefix("m.toml:4: error: not valid TOML: the TOML parser stopped on this line"))
     }

@@ -47,7 +47,7 @@ public enum TrustPolicy {
     /// The issuer as IAM names its OIDC provider: without scheme and trailing slash.
     public static func providerHost(issuer: String) -> String {
         var host = Substring(issuer)
-        if let range = host.range(of: "://") { host = host[range.upperBound...] }
+        if let range = host.firstRange(of: "://") { host = host[range.upperBound...] }
         if host.hasSuffix("/") { host = host.dropLast() }
         return String(host)
     }

@@ -43,7 +43,7 @@ public struct HookMapping {
 
     private static func fromTOML(_ source: [UInt8], path: String) throws(ConfigError) -> HookMapping {
         let loaded = try MappingLoader.parse(
-            source: String(decoding: source, as: UTF8.self), path: path, isolatingTheParser: true)
+            source: String(decoding: source, as: UTF8.self), path: path, parserGuard: .exitOnAbort)
         return HookMapping(mapping: loaded.mapping, compiled: nil, source: source)
     }
 

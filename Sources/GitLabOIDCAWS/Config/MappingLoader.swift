@@ -28,7 +28,7 @@ public enum MappingLoader {
     public static func load(path: String) throws(ConfigError) -> LoadedMapping {
         try parse(
             source: String(decoding: try readSource(path: path).bytes, as: UTF8.self), path: path,
-            isolatingTheParser: true)
+            parserGuard: .childProcess)
     }
 
     /// The mapping file's bytes, and who owns it.
@@ -45,10 +45,10 @@ public enum MappingLoader {
         }
     }
 
-    /// Validates mapping-file text; `path` is used in messages only. With `isolatingTheParser`
-    /// the TOML parser first runs in a child process (`TOMLSandbox`), so that a document that
-    /// would make it abort is refused instead; only for single-threaded callers.
-    public static func parse(source: String, path: String, isolatingTheParser: Bool = false) throws(ConfigError)
+    /// Validates mapping-file text; `path` is used in messages only. `parserGuard` says how a
+    /// document that makes the TOML parser abort is refused (see `TOMLParserGuard`); guarded
+    /// parsing is only for single-threaded callers.
+    public static func parse(source: String, path: String, parserGuard: TOMLParserGuard = .none) throws(ConfigError)
         -> LoadedMapping
     {
         let keyLines = TOMLKeyLines(source: source)
@@ -61,7 +61,7 @@ public enum MappingLoader {
                 )
             ])
         }
-        if isolatingTheParser && !TOMLSandbox.parserSurvives(source) {
+        if parserGuard == .childProcess && !TOMLSandbox.parserSurvives(source) {
             throw ConfigError(diagnostics: [
                 ConfigDiagnostic(
                     file: path, line: TOMLSandbox.crashingLine(source) ?? 1, severity: .error,
@@ -72,7 +72,11 @@ public enum MappingLoader {
         }
         let table: TOMLTable
         do {
-            table = try TOMLTable(string: source)
+            if parserGuard == .exitOnAbort {
+                table = try TOMLSandbox.exitingOnAbort(path: path) { try TOMLTable(string: source) }
+            } else {
+                table = try TOMLTable(string: source)
+            }
         } catch let error as TOMLParseError {
             throw ConfigError(diagnostics: [
                 ConfigDiagnostic(

@@ -61,7 +61,8 @@ public enum FuzzEntryPoints {
         let source = String(decoding: input, as: UTF8.self)
         let lineCount = source.utf8.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
         do {
-            let loaded = try MappingLoader.parse(source: source, path: "fuzz.toml", isolatingTheParser: isolatingTheParser)
+            let loaded = try MappingLoader.parse(
+                source: source, path: "fuzz.toml", parserGuard: isolatingTheParser ? .childProcess : .none)
             let mapping = loaded.mapping
             precondition(!mapping.issuer.isEmpty, "a mapping without issuer loaded")
             precondition(mapping.retry.connectTimeout <= mapping.retry.requestTimeout)

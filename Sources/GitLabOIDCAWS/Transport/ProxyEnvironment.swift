@@ -25,7 +25,7 @@ public enum ProxyEnvironment {
 
     /// `http://user:secret@proxy:3128` becomes `http://***@proxy:3128`.
     public static func redactingUserInfo(_ proxy: String) -> String {
-        let afterScheme = proxy.range(of: "://").map(\.upperBound) ?? proxy.startIndex
+        let afterScheme = proxy.firstRange(of: "://").map(\.upperBound) ?? proxy.startIndex
         let authorityEnd = proxy[afterScheme...].firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? proxy.endIndex
         guard let at = proxy[afterScheme..<authorityEnd].lastIndex(of: "@") else { return proxy }
         return String(proxy[..<afterScheme]) + "***" + String(proxy[at...])

@@ -23,7 +23,7 @@ struct CompileCommand: ParsableCommand {
         try runReportingErrors {
             let (source, ownership) = try MappingLoader.readSource(path: options.config)
             let loaded = try MappingLoader.parse(
-                source: String(decoding: source, as: UTF8.self), path: options.config, isolatingTheParser: true)
+                source: String(decoding: source, as: UTF8.self), path: options.config, parserGuard: .childProcess)
             // The loader's warnings only: `check` adds analyses across rules, which compare
             // every pair of rules and would make compiling a large mapping slow.
             for warning in loaded.warnings { Console.report(warning.description) }
