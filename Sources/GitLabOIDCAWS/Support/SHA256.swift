@@ -10,7 +10,7 @@ public enum SHA256 {
                 goa_sha256(input.baseAddress, input.count, output.baseAddress)
             }
         }
-        // EVP_Digest with SHA-256 fails only when libcrypto cannot allocate.
+        // SHA-256 in libcrypto cannot fail on a valid buffer.
         precondition(ok == 1, "SHA-256 failed in libcrypto")
         return digest
     }

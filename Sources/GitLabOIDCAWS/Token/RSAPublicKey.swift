@@ -18,27 +18,21 @@ public final class RSAPublicKey {
         self.key = key
     }
 
-    deinit { EVP_PKEY_free(key) }
+    deinit { goa_rsa_public_key_free(key) }
 
     /// Whether `signature` is a valid RSASSA-PKCS1-v1_5 signature of `message` with `algorithm`.
     public func verify(signature: [UInt8], message: [UInt8], algorithm: SignatureAlgorithm) -> Bool {
-        guard let context = EVP_MD_CTX_new() else { return false }
-        defer { EVP_MD_CTX_free(context) }
-        let digest: OpaquePointer?
+        let bits: Int32
         switch algorithm {
-        case .rs256: digest = EVP_sha256()
-        case .rs384: digest = EVP_sha384()
-        case .rs512: digest = EVP_sha512()
-        }
-        guard EVP_DigestVerifyInit(context, nil, digest, nil, key) == 1 else {
-            ERR_clear_error()
-            return false
+        case .rs256: bits = 256
+        case .rs384: bits = 384
+        case .rs512: bits = 512
         }
         let result = signature.withUnsafeBufferPointer { signatureBuffer in
             message.withUnsafeBufferPointer { messageBuffer in
-                EVP_DigestVerify(
-                    context, signatureBuffer.baseAddress, signatureBuffer.count, messageBuffer.baseAddress,
-                    messageBuffer.count)
+                goa_rsa_verify_pkcs1(
+                    key, bits, messageBuffer.baseAddress, messageBuffer.count, signatureBuffer.baseAddress,
+                    signatureBuffer.count)
             }
         }
         ERR_clear_error()
