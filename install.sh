@@ -312,22 +312,43 @@ $(grep 'not found' <<<"$output")"
   awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' <<<"$output" | grep -Ev "$GLIBC_LIBRARIES" || true
 }
 
+# The file the dynamic loader would load for SONAME on this machine.
+library_path() {
+  ldconfig -p | awk -v soname="$1" -v arch="$(uname -m | tr _ -)" \
+    '$1 == soname && index($0, arch) { print $NF; exit }'
+}
+
+# Prints "SONAME PATH" for every library a bundle needs: the binary's own (ldd), and libcurl,
+# which the binary loads with dlopen on its first request, with its libraries.
+runtime_libraries() {
+  local curl
+  curl="$(library_path libcurl.so.4)"
+  [ -n "$curl" ] || die "libcurl.so.4 is not installed: apt-get install libcurl4"
+  {
+    bundle_libraries "$1"
+    printf 'libcurl.so.4 %s\n' "$curl"
+    bundle_libraries "$curl"
+  } | sort -u -k1,1
+}
+
 # Prints the newest GLIBC_x.y symbol version the files need.
 glibc_needed() {
   objdump -T "$@" 2>/dev/null | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/^GLIBC_//' | sort -uV | tail -n 1
 }
 
-# Fails when a library of the bundled binary would come from outside DIR/lib.
+# Fails when a library of the bundled binary, or of the bundled libcurl it loads, would come
+# from outside DIR/lib.
 verify_bundle() {
   local dir soname path
   dir="$(realpath "$1")"
+  [ -f "$dir/lib/libcurl.so.4" ] || die "bundle check failed: $dir/lib/libcurl.so.4 is missing"
   while read -r soname path; do
     path="$(realpath -m "$path")"
     case "$path" in
       "$dir/lib/"*) ;;
       *) die "bundle check failed: $soname resolves to $path, not to $dir/lib" ;;
     esac
-  done < <(bundle_libraries "$dir/$NAME")
+  done < <(bundle_libraries "$dir/$NAME"; bundle_libraries "$dir/lib/libcurl.so.4")
   env -i "$dir/$NAME" version >/dev/null || die "bundle check failed: $dir/$NAME version does not run"
 }
 
@@ -358,7 +379,8 @@ do_bundle() {
     # shellcheck disable=SC2016 # $ORIGIN is for the dynamic loader, not the shell
     patchelf --force-rpath --set-rpath '$ORIGIN' "$stage/lib/$soname"
     libs+=("$soname")
-  done < <(bundle_libraries "$built")
+  done < <(runtime_libraries "$built")
+  # The run path also finds lib/libcurl.so.4 when the binary loads it with dlopen.
   # shellcheck disable=SC2016
   patchelf --force-rpath --set-rpath '$ORIGIN/lib' "$stage/$NAME"
 

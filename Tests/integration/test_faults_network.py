@@ -1,13 +1,16 @@
 """Network faults below HTTP: a server that never answers, a TCP handshake that hangs, a
-port nobody listens on. The hook must end each in bounded time (connect_timeout,
+port nobody listens on, a libcurl that cannot be loaded. The hook must end each in bounded time (connect_timeout,
 request_timeout, max_attempts), name the cause and the setting, and change nothing."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import pytest
 
 from harness.blackhole import FullBacklog, SilentServer
-from harness.hook import assert_exit, assert_no_secrets
+from harness.hook import assert_exit, assert_no_secrets, run_hook
 from harness.net import free_port
 from test_faults_sts import attempt_lines
 
@@ -58,3 +61,35 @@ def test_a_black_holed_key_set_fails_in_bounded_time(hook, make_mapping, issuer,
     assert accepted == 2
     assert sts.assume_count == 0
     env_file.assert_unchanged(before)
+
+
+def libcurl_path() -> str | None:
+    out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
+    return next((line.split("=> ")[-1] for line in out.splitlines() if line.strip().startswith("libcurl.so.4 ")), None)
+
+
+def test_a_libcurl_that_cannot_be_loaded(binary, base_env, env_file, make_mapping, issuer, tmp_path):
+    """A job image with a broken libcurl (here: an empty file bind-mounted over it in a private
+    mount namespace). libcurl is loaded only for the first request, so a job without a token
+    is still skipped; a job with one fails with what to install, and nothing is written."""
+    library = libcurl_path()
+    if os.geteuid() != 0 or library is None or subprocess.run(["unshare", "--mount", "true"]).returncode != 0:
+        pytest.skip("needs root, libcurl.so.4 and mount namespaces")
+    empty = tmp_path / "empty.so"
+    empty.write_bytes(b"")
+    wrapper = tmp_path / "without-libcurl"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f"exec unshare --mount sh -c 'mount --bind {empty} {library} && exec {binary} \"$@\"' sh \"$@\"\n")
+    wrapper.chmod(0o755)
+    config = make_mapping()
+    before = env_file.write(b"EXISTING=1\n")
+
+    skipped = run_hook(wrapper, config, env=base_env, env_file=env_file.path)
+    assert_exit(skipped, 0, "no ID token")
+    token = issuer.mint()
+    r = run_hook(wrapper, config, env=base_env, env_file=env_file.path, token=token)
+    assert_exit(r, 1, "cannot load libcurl (libcurl.so.4), which every request needs",
+                "apt-get install libcurl4", "install.sh --bundle")
+    env_file.assert_unchanged(before)
+    assert_no_secrets(r, token=token)

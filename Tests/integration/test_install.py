@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.hook import pre_build_script
+from harness.hook import assert_credentials_appended, pre_build_script, run_hook
 
 REPO = Path(__file__).resolve().parents[2]
 INSTALL = REPO / "install.sh"
@@ -160,22 +160,35 @@ def test_usage():
         assert "--help" in result.stderr
 
 
-def test_bundle_layout(binary, tmp_path):
-    """Every library beyond the C library is copied and found through $ORIGIN run paths; a
-    second run replaces the bundle; an unrelated directory is refused."""
+def resolved_libraries(elf: Path) -> dict[str, str]:
+    ldd = subprocess.run(["ldd", elf], capture_output=True, text=True).stdout
+    return dict(re.findall(r"^\s*(\S+) => (\S+)", ldd, re.M))
+
+
+def test_bundle_layout(binary, tmp_path, issuer, make_mapping, base_env, env_file):
+    """Every library beyond the C library is copied and found through $ORIGIN run paths,
+    including libcurl, which the binary loads with dlopen only when it makes a request (an
+    exchange with LD_DEBUG shows which file it loaded); a second run replaces the bundle; an
+    unrelated directory is refused."""
     bundle = tmp_path / "bundle"
     result = run_install("--bundle", bundle, "--binary", binary)
     assert result.returncode == 0, result.stderr
     libs = {p.name for p in (bundle / "lib").iterdir()}
-    assert {"libcurl.so.4", "libjansson.so.4", "libcrypto.so.3"} <= libs
+    assert {"libcurl.so.4", "libjansson.so.4", "libcrypto.so.3", "libssl.so.3", "libnghttp2.so.14"} <= libs
     assert not libs & {"libc.so.6", "libm.so.6", "libresolv.so.2", "ld-linux-x86-64.so.2"}
     dynamic = subprocess.run(["readelf", "-d", bundle / NAME], capture_output=True, text=True).stdout
     assert "Library rpath: [$ORIGIN/lib]" in dynamic
-    ldd = subprocess.run(["ldd", bundle / NAME], capture_output=True, text=True).stdout
-    resolved = dict(re.findall(r"^\s*(\S+) => (\S+)", ldd, re.M))
-    assert set(resolved) >= libs
-    for soname in libs:
+    resolved = resolved_libraries(bundle / NAME) | resolved_libraries(bundle / "lib" / "libcurl.so.4")
+    assert "libcurl.so.4" not in resolved_libraries(bundle / NAME)
+    assert set(resolved) | {"libcurl.so.4"} >= libs
+    for soname in libs - {"libcurl.so.4"}:
         assert Path(resolved[soname]).resolve() == (bundle / "lib" / soname).resolve(), soname
+    exchange = run_hook(bundle / NAME, make_mapping(), env=base_env, env_file=env_file.path, token=issuer.mint(),
+                        extra_env={"LD_DEBUG": "files"})
+    assert exchange.returncode == 0, exchange.stderr
+    assert_credentials_appended(b"", env_file.read())
+    assert re.search(rf"calling init: {re.escape(str(bundle))}/lib/libcurl\.so\.4$", exchange.stderr, re.M), \
+        exchange.stderr
     assert (bundle / "ca-certificates.crt").read_bytes() == Path("/etc/ssl/certs/ca-certificates.crt").read_bytes()
     info = (bundle / "BUNDLE-INFO").read_text()
     assert re.search(r"glibc 2\.\d+ or newer", info)

@@ -17,6 +17,8 @@ public struct TransportError: Error, Equatable, Sendable, CustomStringConvertibl
         case proxyRefused(status: Int)
         /// The proxy's host name could not be resolved.
         case proxyUnresolved
+        /// libcurl itself could not be loaded.
+        case libcurlMissing
         /// Anything else libcurl reports.
         case other
     }
@@ -41,7 +43,7 @@ public struct TransportError: Error, Equatable, Sendable, CustomStringConvertibl
         switch kind {
         case .connect, .connectTimeout, .timeout, .broken, .proxyUnresolved, .other: return true
         case let .proxyRefused(status): return status >= 500
-        case .tooLarge, .tls: return false
+        case .tooLarge, .tls, .libcurlMissing: return false
         }
     }
 
@@ -65,6 +67,8 @@ public struct TransportError: Error, Equatable, Sendable, CustomStringConvertibl
             text = "the proxy's host name cannot be resolved: \(detail)"
         case .connect:
             text = "cannot connect to \(url): \(detail)"
+        case .libcurlMissing:
+            text = "cannot load libcurl (\(LibCurl.soname)), which every request needs: \(detail); install it (Debian and Ubuntu: apt-get install libcurl4), or give container jobs the bundle made by install.sh --bundle"
         case .other:
             text = "\(url): \(detail)"
         }
