@@ -42,13 +42,7 @@ let package = Package(
                 "GitLabOIDCAWS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")],
-            // A position-dependent executable: the dynamic loader then has no relocations to
-            // apply to the statically linked Swift runtime (37,000 instead of 77,000 at each
-            // start), which saves about 1.3 ms and 1.4 MB per job. Shared libraries, heap
-            // and stack stay randomized; see docs/security.md for why the hook's own
-            // addresses need no hiding.
-            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"])]
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
         .testTarget(
             name: "GitLabOIDCAWSTests",

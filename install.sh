@@ -127,10 +127,10 @@ release_binary() {
   fi
   local swift bin_path
   swift="$(find_swift)"
-  say "building the release binary (swift build -c release --static-swift-stdlib); the first build takes a few minutes" >&2
-  (cd "$REPO" && "$swift" build -c release --static-swift-stdlib --product "$NAME" >&2) ||
+  say "building the release binary (swift build ${RELEASE_BUILD_ARGS[*]}); the first build takes a few minutes" >&2
+  (cd "$REPO" && "$swift" build "${RELEASE_BUILD_ARGS[@]}" --product "$NAME" >&2) ||
     die "the release build failed (the compiler's messages are above); fix the cause and run $PROG again"
-  bin_path="$(cd "$REPO" && "$swift" build -c release --static-swift-stdlib --show-bin-path)" ||
+  bin_path="$(cd "$REPO" && "$swift" build "${RELEASE_BUILD_ARGS[@]}" --show-bin-path)" ||
     die "swift build --show-bin-path failed"
   [ -x "$bin_path/$NAME" ] || die "the build reported success but $bin_path/$NAME is missing"
   printf '%s\n' "$bin_path/$NAME"

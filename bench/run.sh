@@ -6,6 +6,9 @@
 # Arguments go to bench/bench.py, e.g. bench/run.sh --rounds 10 --rules 10,10000 --no-write
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PROG=bench/run.sh
+# shellcheck source=scripts/common.sh
+. scripts/common.sh
 
 PYTHON="${PYTHON:-python3}"
 APT_PACKAGES=(libcurl4-openssl-dev libjansson-dev libssl-dev pkg-config curl ca-certificates time)
@@ -30,5 +33,5 @@ if ! "$PYTHON" -c "$PY_IMPORTS" 2>/dev/null; then
 fi
 
 echo "building the release binary" >&2
-swift build -c release --static-swift-stdlib >&2
-exec "$PYTHON" bench/bench.py --binary "$(swift build -c release --static-swift-stdlib --show-bin-path)/gitlab-oidc-aws" "$@"
+swift build "${RELEASE_BUILD_ARGS[@]}" >&2
+exec "$PYTHON" bench/bench.py --binary "$(swift build "${RELEASE_BUILD_ARGS[@]}" --show-bin-path)/gitlab-oidc-aws" "$@"

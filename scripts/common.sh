@@ -1,10 +1,17 @@
 # shellcheck shell=bash disable=SC1090,SC2034
-# Shell helpers shared by install.sh, demo/run.sh and scripts/bundle-proof.sh (sourced, not run).
+# Shell helpers shared by install.sh, bench/run.sh, demo/run.sh and scripts/bundle-proof.sh
+# (sourced, not run).
 #
 # The caller sets PROG (its name, for messages) before sourcing this file.
 
 # Debian packages needed to build (and so to run) gitlab-oidc-aws.
 BUILD_PACKAGES=(libcurl4-openssl-dev libjansson-dev libssl-dev pkg-config binutils)
+
+# `swift build` arguments of the release binary as shipped: the Swift runtime linked in, and
+# a position-dependent executable, which spares the dynamic loader 40,000 relocations per run
+# (docs/performance.md; docs/security.md says why that is safe). Only with the static Swift
+# runtime: against the shared one the loader warns about protected symbols.
+RELEASE_BUILD_ARGS=(-c release --static-swift-stdlib -Xswiftc -Xclang-linker -Xswiftc -no-pie)
 
 say() { printf '%s: %s\n' "$PROG" "$*"; }
 warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
@@ -30,7 +37,7 @@ require_debian() {
   pretty="$(. "$file" && printf '%s' "${PRETTY_NAME:-${ID:-unknown}}")"
   case " $id $id_like " in
     *" debian "*) ;;
-    *) die "unsupported distribution: $pretty; $PROG supports Debian 12 and its derivatives (apt). Elsewhere build by hand: swift build -c release --static-swift-stdlib (needs libcurl, jansson and OpenSSL development files)" ;;
+    *) die "unsupported distribution: $pretty; $PROG supports Debian 12 and its derivatives (apt). Elsewhere build by hand: swift build ${RELEASE_BUILD_ARGS[*]} (needs libcurl, jansson and OpenSSL development files)" ;;
   esac
   command -v apt-get >/dev/null 2>&1 || die "unsupported distribution: $pretty has no apt-get"
 }
