@@ -23,8 +23,8 @@ extension GitLabOIDCAWSCommand {
     /// Runs `hook` straight away when its arguments have the plain form of the runner's
     /// `pre_build_script`, and everything else through ArgumentParser. ArgumentParser finds
     /// a command's options by reflection, which in this statically linked binary scans the
-    /// protocol conformances of Foundation too: about a quarter of a whole hook run
-    /// (docs/performance.md). The hook then leaves through `finish`.
+    /// protocol conformance records of the whole Swift runtime: about a quarter of a hook run
+    /// when it was measured (docs/performance.md). The hook then leaves through `finish`.
     static func main() {
         let arguments = CommandLine.arguments.dropFirst()
         if arguments.first == HookCommand.configuration.commandName,
