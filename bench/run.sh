@@ -11,26 +11,8 @@ PROG=bench/run.sh
 . scripts/common.sh
 
 PYTHON="${PYTHON:-python3}"
-APT_PACKAGES=(libcurl4-openssl-dev libjansson-dev libssl-dev pkg-config curl ca-certificates time)
-PIP_PACKAGES=(awscli cryptography rsa matplotlib)
-PY_IMPORTS="import awscli, cryptography, rsa, matplotlib"
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
-
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$pkg")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "installing: ${missing[*]}" >&2
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-fi
-if ! "$PYTHON" -c "$PY_IMPORTS" 2>/dev/null; then
-  "$PYTHON" -m pip install -q "${PIP_PACKAGES[@]}"
-fi
+apt_install_missing "${BUILD_PACKAGES[@]}" curl ca-certificates time
+pip_install_missing "$PYTHON" "import awscli, cryptography, rsa, matplotlib" awscli cryptography rsa matplotlib
 
 echo "building the release binary" >&2
 swift build "${RELEASE_BUILD_ARGS[@]}" >&2

@@ -20,7 +20,6 @@ struct goa_curl {
     CURLcode (*easy_getinfo)(CURL *handle, CURLINFO info, ...);
     struct curl_slist *(*slist_append)(struct curl_slist *list, const char *text);
     void (*slist_free_all)(struct curl_slist *list);
-    char *(*version)(void);
 };
 
 /* Loads `soname` and fills `api`; 0 on success, else -1 with the loader's message in `error`
@@ -45,7 +44,6 @@ static inline int goa_curl_load(const char *soname, struct goa_curl *api, char *
     GOA_CURL_SYMBOL(easy_getinfo, "curl_easy_getinfo")
     GOA_CURL_SYMBOL(slist_append, "curl_slist_append")
     GOA_CURL_SYMBOL(slist_free_all, "curl_slist_free_all")
-    GOA_CURL_SYMBOL(version, "curl_version")
 #undef GOA_CURL_SYMBOL
     if (missing != NULL) {
         snprintf(error, size, "%s has no function %s", soname, missing);
@@ -73,7 +71,6 @@ static inline struct curl_slist *goa_curl_slist_append(const struct goa_curl *ap
 static inline void goa_curl_slist_free_all(const struct goa_curl *api, struct curl_slist *list) {
     api->slist_free_all(list);
 }
-static inline const char *goa_curl_version(const struct goa_curl *api) { return api->version(); }
 
 static inline CURLcode goa_curl_setopt_long(const struct goa_curl *api, CURL *handle, CURLoption option, long value) {
     return api->easy_setopt(handle, option, value);

@@ -35,8 +35,8 @@ static inline RSA *goa_rsa_public_key_new(const unsigned char *modulus, int modu
 
 static inline void goa_rsa_public_key_free(RSA *key) { RSA_free(key); }
 
-/* SHA-256, SHA-384 or SHA-512 (`bits`) of `length` bytes into `digest` (64 bytes of room);
-   the digest's length, or 0 on failure. */
+/* SHA-256, SHA-384 or SHA-512 (`bits`) of `length` bytes into `digest` (room for bits / 8
+   bytes); the digest's length, or 0 on failure. */
 static inline unsigned int goa_sha2(int bits, const unsigned char *data, size_t length, unsigned char *digest) {
     switch (bits) {
     case 256: {
@@ -79,10 +79,7 @@ static inline int goa_rsa_verify_pkcs1(RSA *key, int bits, const unsigned char *
 
 /* SHA-256 of `length` bytes into `digest` (32 bytes); 1 on success. */
 static inline int goa_sha256(const unsigned char *data, size_t length, unsigned char *digest) {
-    unsigned char full[SHA512_DIGEST_LENGTH];
-    if (goa_sha2(256, data, length, full) != SHA256_DIGEST_LENGTH) return 0;
-    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) digest[i] = full[i];
-    return 1;
+    return goa_sha2(256, data, length, digest) == SHA256_DIGEST_LENGTH;
 }
 
 #endif

@@ -7,12 +7,12 @@
 public enum FuzzEntryPoints {
     /// Every target, by the name of its corpus folder `Fuzz/corpus/<name>/`.
     public static let targets: [(name: String, run: @Sendable ([UInt8]) -> Void)] = [
-        ("token", token), ("sts-answer", stsAnswer), ("mapping", { mapping($0, isolatingTheParser: true) }),
+        ("token", token), ("sts-answer", stsAnswer), ("mapping", { mapping($0, parserGuard: .childProcess) }),
         ("compiled-mapping", compiledMapping), ("pattern", pattern),
     ]
 
     /// `mapping` without the parser's child process, for fast fuzzing (see `mapping`).
-    public static let mappingInProcess: @Sendable ([UInt8]) -> Void = { mapping($0, isolatingTheParser: false) }
+    public static let mappingInProcess: @Sendable ([UInt8]) -> Void = { mapping($0, parserGuard: .none) }
 
     /// Token decoding (`JWT.init`), then what the hook derives from an unverified token:
     /// the claim checks, rule matching and the session name.
@@ -50,19 +50,19 @@ public enum FuzzEntryPoints {
         }
     }
 
-    /// Mapping loading (`MappingLoader.parse`, with the TOML parser isolated as `load` does
-    /// unless `isolatingTheParser` is false); a mapping that loads is then used the way the
-    /// hook uses it: rules matched against a token's claims, session names rendered.
+    /// Mapping loading (`MappingLoader.parse` with `parserGuard`: `.childProcess` as `load`
+    /// does, or `.none`); a mapping that loads is then used the way the hook uses it: rules
+    /// matched against a token's claims, session names rendered.
     ///
-    /// The isolation forks a process per input, which makes fuzzing slow; `Fuzz/run.sh` fuzzes
+    /// The child process is one per input, which makes fuzzing slow; `Fuzz/run.sh` fuzzes
     /// without it in libFuzzer's crash-tolerant fork mode and then replays every crashing
     /// input with it.
-    public static func mapping(_ input: [UInt8], isolatingTheParser: Bool) {
+    public static func mapping(_ input: [UInt8], parserGuard: TOMLParserGuard) {
         let source = String(decoding: input, as: UTF8.self)
         let lineCount = source.utf8.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
         do {
             let loaded = try MappingLoader.parse(
-                source: source, path: "fuzz.toml", parserGuard: isolatingTheParser ? .childProcess : .none)
+                source: source, path: "fuzz.toml", parserGuard: parserGuard)
             let mapping = loaded.mapping
             precondition(!mapping.issuer.isEmpty, "a mapping without issuer loaded")
             precondition(mapping.retry.connectTimeout <= mapping.retry.requestTimeout)

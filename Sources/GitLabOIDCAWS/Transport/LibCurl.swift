@@ -33,7 +33,4 @@ final class LibCurl: @unchecked Sendable {
         }
         return .success(LibCurl(api: api))
     }
-
-    /// libcurl's version line, e.g. `libcurl/7.88.1 OpenSSL/3.0.17 ...`.
-    var version: String { String(cString: goa_curl_version(api)) }
 }
