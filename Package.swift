@@ -28,10 +28,16 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // The libcurl function table, jansson's macros and libcrypto's one-shot calls as plain
+        // C functions; the only C code of the package.
+        .target(
+            name: "CSupport",
+            dependencies: ["CCurl", "CJansson", "CLibcrypto"]
+        ),
         .target(
             name: "GitLabOIDCAWS",
             dependencies: [
-                "CCurl", "CJansson", "CLibcrypto",
+                "CCurl", "CJansson", "CSupport",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]

@@ -57,18 +57,18 @@ import Testing
     }
 
     static func compiled() throws -> [UInt8] {
-        CompiledMapping.encode(try loaded(), sourceDigest: SHA256.digest(sourceBytes))
+        CompiledMapping.encode(try loaded(), sourceDigest: Digest.sha256(sourceBytes))
     }
 
     func decode(_ bytes: [UInt8]) throws(CompiledMappingError) -> CompiledMapping {
-        try CompiledMapping(bytes: bytes, sourceDigest: SHA256.digest(Self.sourceBytes), path: "oidc-aws.toml")
+        try CompiledMapping(bytes: bytes, sourceDigest: Digest.sha256(Self.sourceBytes), path: "oidc-aws.toml")
     }
 
     /// `bytes` with its trailing checksum made right again, as a careful forger would.
     func resealed(_ bytes: [UInt8]) -> [UInt8] {
         var bytes = bytes
         let end = bytes.count - 32
-        bytes.replaceSubrange(end..., with: SHA256.digest(bytes[..<end]))
+        bytes.replaceSubrange(end..., with: Digest.sha256(bytes[..<end]))
         return bytes
     }
 
@@ -116,7 +116,7 @@ import Testing
     @Test func refusesOtherMappingContents() throws {
         let bytes = try Self.compiled()
         #expect(throws: CompiledMappingError.sourceMismatch) {
-            try CompiledMapping(bytes: bytes, sourceDigest: SHA256.digest(Array((Self.source + "\n").utf8)), path: "m")
+            try CompiledMapping(bytes: bytes, sourceDigest: Digest.sha256(Array((Self.source + "\n").utf8)), path: "m")
         }
     }
 

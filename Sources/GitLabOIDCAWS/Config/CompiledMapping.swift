@@ -80,7 +80,7 @@ public struct CompiledMapping: Sendable {
         guard version == CompiledMapping.formatVersion else { throw .unsupportedVersion(version) }
         guard try reader.u32() == bytes.count else { throw .truncated }
         let bodyEnd = bytes.count - CompiledMapping.digestSize
-        guard SHA256.digest(bytes[..<bodyEnd]) == Array(bytes[bodyEnd...]) else { throw .checksumMismatch }
+        guard Digest.sha256(bytes[..<bodyEnd]) == Array(bytes[bodyEnd...]) else { throw .checksumMismatch }
         guard try reader.bytes(32).elementsEqual(sourceDigest) else { throw .sourceMismatch }
         reader.end = bodyEnd
 
@@ -289,7 +289,7 @@ public struct CompiledMapping: Sendable {
             out.optionalString(rule.profile)
         }
         out.set(u32: UInt32(out.bytes.count + digestSize), at: magic.count + 4)
-        out.bytes += SHA256.digest(out.bytes[...])
+        out.bytes += Digest.sha256(out.bytes[...])
         return out.bytes
     }
 }

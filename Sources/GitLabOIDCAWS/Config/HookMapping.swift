@@ -74,7 +74,7 @@ public struct HookMapping {
             return .unusable("ignoring the compiled mapping \(path): \(problem)")
         }
         do {
-            return .usable(try CompiledMapping(bytes: bytes, sourceDigest: SHA256.digest(source), path: mappingPath))
+            return .usable(try CompiledMapping(bytes: bytes, sourceDigest: Digest.sha256(source), path: mappingPath))
         } catch {
             return .unusable(
                 "ignoring the compiled mapping \(path): \(error.description); run `gitlab-oidc-aws compile --config \(mappingPath)`")

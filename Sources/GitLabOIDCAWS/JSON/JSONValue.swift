@@ -1,4 +1,5 @@
 import CJansson
+import CSupport
 
 /// A JSON document, decoded and encoded with libjansson.
 ///

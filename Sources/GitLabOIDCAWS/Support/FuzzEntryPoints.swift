@@ -93,7 +93,7 @@ public enum FuzzEntryPoints {
         var bytes = input
         if bytes.count >= CompiledMapping.headerSize + CompiledMapping.digestSize {
             let bodyEnd = bytes.count - CompiledMapping.digestSize
-            bytes.replaceSubrange(bodyEnd..., with: SHA256.digest(bytes[..<bodyEnd]))
+            bytes.replaceSubrange(bodyEnd..., with: Digest.sha256(bytes[..<bodyEnd]))
         }
         let digest = bytes.count >= CompiledMapping.headerSize ? Array(bytes[16..<48]) : []
         guard let compiled = try? CompiledMapping(bytes: bytes, sourceDigest: digest, path: "fuzz.toml") else { return }

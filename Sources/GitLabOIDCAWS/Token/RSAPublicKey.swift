@@ -1,4 +1,4 @@
-import CLibcrypto
+import CSupport
 
 /// An RSA public key held by OpenSSL's libcrypto, used only to verify token signatures.
 public final class RSAPublicKey {
@@ -11,7 +11,7 @@ public final class RSAPublicKey {
         guard !exponent.isEmpty, exponent.count <= 8 else { throw CryptoError("the RSA exponent is invalid") }
         let key = modulus.withUnsafeBufferPointer { n in
             exponent.withUnsafeBufferPointer { e in
-                goa_rsa_public_key_new(n.baseAddress, Int32(n.count), e.baseAddress, Int32(e.count))
+                goa_rsa_public_key_new(n.baseAddress, n.count, e.baseAddress, e.count)
             }
         }
         guard let key else { throw CryptoError.last("building the RSA public key") }
@@ -35,7 +35,6 @@ public final class RSAPublicKey {
                     signatureBuffer.count)
             }
         }
-        ERR_clear_error()
         return result == 1
     }
 }
@@ -48,11 +47,8 @@ public struct CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// The newest error on OpenSSL's queue, which is then cleared.
     static func last(_ operation: String) -> CryptoError {
-        let code = ERR_get_error()
-        ERR_clear_error()
-        guard code != 0 else { return CryptoError("\(operation) failed") }
         var buffer = [CChar](repeating: 0, count: 256)
-        ERR_error_string_n(code, &buffer, buffer.count)
+        guard goa_crypto_last_error(&buffer, buffer.count) != 0 else { return CryptoError("\(operation) failed") }
         let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return CryptoError("\(operation) failed: \(text)")
     }

@@ -1,4 +1,5 @@
 import CCurl
+import CSupport
 
 /// One HTTP request. Bodies are small (an STS form, nothing for key-set GETs).
 public struct HTTPRequest: Sendable {
@@ -50,84 +51,82 @@ public struct TransportSettings: Sendable {
 /// Performs HTTP requests with libcurl (`LibCurl`, loaded by the first client). One easy
 /// handle is kept for the whole run so that connections are reused between attempts.
 public final class HTTPClient {
-    private let curl: UnsafeMutablePointer<goa_curl>
     private let handle: UnsafeMutableRawPointer
     private let settings: TransportSettings
 
     public init(settings: TransportSettings) throws(TransportError) {
-        let library = try LibCurl.shared.get()
-        guard let handle = goa_curl_easy_init(library.api) else {
+        try LibCurl.load()
+        guard let handle = goa_curl_easy_init() else {
             throw TransportError(kind: .other, url: "", detail: "libcurl could not create a handle")
         }
-        self.curl = library.api
         self.handle = handle
         self.settings = settings
     }
 
-    deinit { goa_curl_easy_cleanup(curl, handle) }
+    deinit { goa_curl_easy_cleanup(handle) }
 
     /// Sends `request` and waits at most `timeout` seconds for the whole answer.
     public func perform(_ request: HTTPRequest, timeout: Double) throws(TransportError) -> HTTPResponse {
-        goa_curl_easy_reset(curl, handle)
+        goa_curl_easy_reset(handle)
         let sink = ResponseSink(limit: settings.maximumResponseBytes)
         let sinkPointer = Unmanaged.passRetained(sink)
         defer { sinkPointer.release() }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { goa_curl_slist_free_all(curl, headerList) }
+        defer { goa_curl_slist_free_all(headerList) }
 
         let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errorPointer in
             var setup = CURLE_OK
             func set(_ result: CURLcode) { if setup == CURLE_OK { setup = result } }
-            set(goa_curl_setopt_pointer(curl, handle, CURLOPT_ERRORBUFFER, errorPointer.baseAddress))
-            set(goa_curl_setopt_string(curl, handle, CURLOPT_URL, request.url))
-            set(goa_curl_setopt_string(curl, handle, CURLOPT_PROTOCOLS_STR, "http,https"))
-            set(goa_curl_setopt_long(curl, handle, CURLOPT_NOSIGNAL, 1))
-            set(goa_curl_setopt_long(curl, handle, CURLOPT_FOLLOWLOCATION, 0))
-            set(goa_curl_setopt_long(curl, handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(settings.connectTimeout)))
-            set(goa_curl_setopt_long(curl, handle, CURLOPT_TIMEOUT_MS, milliseconds(timeout)))
-            set(goa_curl_setopt_long(curl, handle, CURLOPT_MAXFILESIZE_LARGE, settings.maximumResponseBytes))
-            set(goa_curl_setopt_string(curl, handle, CURLOPT_USERAGENT, "gitlab-oidc-aws/\(gitlabOIDCAWSVersion)"))
+            set(goa_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorPointer.baseAddress))
+            set(goa_curl_setopt_string(handle, CURLOPT_URL, request.url))
+            set(goa_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"))
+            set(goa_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+            set(goa_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0))
+            set(goa_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(settings.connectTimeout)))
+            set(goa_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, milliseconds(timeout)))
+            set(goa_curl_setopt_long(handle, CURLOPT_MAXFILESIZE_LARGE, settings.maximumResponseBytes))
+            set(goa_curl_setopt_string(handle, CURLOPT_USERAGENT, "gitlab-oidc-aws/\(gitlabOIDCAWSVersion)"))
             if let caFile = settings.caFile {
                 // CAINFO alone would replace the system store; CAPATH keeps it trusted too.
-                set(goa_curl_setopt_string(curl, handle, CURLOPT_CAINFO, caFile))
-                set(goa_curl_setopt_string(curl, handle, CURLOPT_CAPATH, "/etc/ssl/certs"))
+                set(goa_curl_setopt_string(handle, CURLOPT_CAINFO, caFile))
+                set(goa_curl_setopt_string(handle, CURLOPT_CAPATH, "/etc/ssl/certs"))
                 // The same CAs for an https:// proxy.
-                set(goa_curl_setopt_string(curl, handle, CURLOPT_PROXY_CAINFO, caFile))
-                set(goa_curl_setopt_string(curl, handle, CURLOPT_PROXY_CAPATH, "/etc/ssl/certs"))
+                set(goa_curl_setopt_string(handle, CURLOPT_PROXY_CAINFO, caFile))
+                set(goa_curl_setopt_string(handle, CURLOPT_PROXY_CAPATH, "/etc/ssl/certs"))
             }
             for header in request.headers + ["Expect:"] {
-                headerList = goa_curl_slist_append(curl, headerList, header)
+                headerList = goa_curl_slist_append(headerList, header)
             }
-            set(goa_curl_setopt_slist(curl, handle, CURLOPT_HTTPHEADER, headerList))
+            set(goa_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
             if request.method == .post {
-                set(goa_curl_setopt_long(curl, handle, CURLOPT_POST, 1))
-                set(goa_curl_setopt_long(curl, handle, CURLOPT_POSTFIELDSIZE, request.body.count))
+                set(goa_curl_setopt_long(handle, CURLOPT_POST, 1))
+                set(goa_curl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, request.body.count))
                 set(
                     (request.body + [0]).withUnsafeBufferPointer { body in
                         body.withMemoryRebound(to: CChar.self) {
-                            goa_curl_setopt_string(curl, handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress!)
+                            goa_curl_setopt_string(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress!)
                         }
                     })
             }
-            set(goa_curl_setopt_write_function(curl, handle, curlWriteCallback))
-            set(goa_curl_setopt_pointer(curl, handle, CURLOPT_WRITEDATA, sinkPointer.toOpaque()))
+            set(goa_curl_setopt_write_function(handle, curlWriteCallback))
+            set(goa_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, sinkPointer.toOpaque()))
             guard setup == CURLE_OK else { return setup }
-            return goa_curl_easy_perform(curl, handle)
+            return goa_curl_easy_perform(handle)
         }
 
         if sink.overflowed {
             throw failure(.tooLarge(limit: settings.maximumResponseBytes), request, detail: "")
         }
         guard code == CURLE_OK else {
-            let detail = String(cString: goa_curl_easy_strerror(curl, code))
+            let detail = String(cString: goa_curl_easy_strerror(code))
             let extra = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw failure(
                 kind(of: code, attemptTimeout: timeout), request,
                 detail: extra.isEmpty || extra == detail ? detail : "\(detail) (\(extra))")
         }
         var status = 0
-        _ = goa_curl_getinfo_long(curl, handle, CURLINFO_RESPONSE_CODE, &status)
+        _ = goa_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return HTTPResponse(status: status, body: sink.bytes)
     }
 
@@ -147,7 +146,7 @@ public final class HTTPClient {
     /// the transfer got.
     private func kind(of code: CURLcode, attemptTimeout: Double) -> TransportError.Kind {
         var connectStatus = 0
-        _ = goa_curl_getinfo_long(curl, handle, CURLINFO_HTTP_CONNECTCODE, &connectStatus)
+        _ = goa_curl_getinfo_long(handle, CURLINFO_HTTP_CONNECTCODE, &connectStatus)
         if connectStatus != 0 && !(200..<300).contains(connectStatus) { return .proxyRefused(status: connectStatus) }
         switch code {
         case CURLE_COULDNT_RESOLVE_PROXY: return .proxyUnresolved
@@ -155,7 +154,7 @@ public final class HTTPClient {
         case CURLE_OPERATION_TIMEDOUT:
             // The request goes out once the connection (TCP, proxy tunnel, TLS) is up.
             var pretransfer = 0.0
-            _ = goa_curl_getinfo_double(curl, handle, CURLINFO_PRETRANSFER_TIME, &pretransfer)
+            _ = goa_curl_getinfo_double(handle, CURLINFO_PRETRANSFER_TIME, &pretransfer)
             if pretransfer == 0 { return .connectTimeout(seconds: min(settings.connectTimeout, attemptTimeout)) }
             return .timeout(seconds: attemptTimeout)
         case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING, CURLE_HTTP2,

@@ -28,7 +28,7 @@ struct CompileCommand: ParsableCommand {
             // every pair of rules and would make compiling a large mapping slow.
             for warning in loaded.warnings { Console.report(warning.description) }
             let output = CompiledMapping.path(for: options.config)
-            let bytes = CompiledMapping.encode(loaded.mapping, sourceDigest: SHA256.digest(source))
+            let bytes = CompiledMapping.encode(loaded.mapping, sourceDigest: Digest.sha256(source))
             do {
                 try FileSystem.writeAtomically(bytes, to: output, mode: 0o644)
             } catch {
