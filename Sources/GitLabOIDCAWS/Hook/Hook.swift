@@ -32,6 +32,8 @@ public struct HookContext {
     public var envFileOverride: String?
     public var environment: (String) -> String?
     public var clock: Clock
+    /// Sends every HTTP request of the run.
+    public var transport: any HTTPTransport
     /// Gets every line meant for the job log (stderr); never given a secret.
     public var log: (String) -> Void
     /// The absolute path of this program, which `output = "profile"` writes into the AWS
@@ -40,13 +42,14 @@ public struct HookContext {
 
     public init(
         configPath: String, envFileOverride: String?, environment: @escaping (String) -> String?,
-        clock: Clock = .system, log: @escaping (String) -> Void,
+        clock: Clock = .system, transport: (any HTTPTransport)? = nil, log: @escaping (String) -> Void,
         executablePath: @escaping () -> String? = FileSystem.executablePath
     ) {
         self.configPath = configPath
         self.envFileOverride = envFileOverride
         self.environment = environment
         self.clock = clock
+        self.transport = transport ?? CurlTransport(environment: environment)
         self.log = log
         self.executablePath = executablePath
     }
@@ -81,7 +84,9 @@ public enum Hook {
             return .skippedNoToken
         }
 
-        let session = HookSession(mapping: mapping, clock: context.clock, environment: context.variable, log: context.log)
+        let session = HookSession(
+            mapping: mapping, transport: context.transport, clock: context.clock, environment: context.variable,
+            log: context.log)
         let verified = try session.verifier().verify(token)
         let claims = verified.claims
         guard let rule = try loaded.firstMatch(claims: claims, log: context.log) else {
@@ -134,35 +139,32 @@ public enum Hook {
     }
 }
 
-/// The network side of one run: one HTTP client (created on first use), the retry policy,
-/// and the key-set source, shared by token verification and STS.
+/// The network side of one run: the transport, the retry policy, and the key-set source,
+/// shared by token verification and STS.
 public final class HookSession {
     public let mapping: Mapping
     public let retrier: Retrier
+    public let transport: any HTTPTransport
     private let clock: Clock
     private let environment: (String) -> String?
     private let log: (String) -> Void
-    private var httpClient: HTTPClient?
 
     /// `environment` is used only to find the default key-set cache folder.
     public init(
-        mapping: Mapping, clock: Clock = .system, environment: @escaping (String) -> String?,
-        log: @escaping (String) -> Void
+        mapping: Mapping, transport: any HTTPTransport, clock: Clock = .system,
+        environment: @escaping (String) -> String?, log: @escaping (String) -> Void
     ) {
         self.mapping = mapping
+        self.transport = transport
         self.clock = clock
         self.environment = environment
         self.log = log
         self.retrier = Retrier(settings: mapping.retry, clock: clock, log: log)
     }
 
-    /// The HTTP client, created on first use.
-    public func client() throws(TransportError) -> HTTPClient {
-        if let httpClient { return httpClient }
-        let created = try HTTPClient(
-            settings: TransportSettings(connectTimeout: mapping.retry.connectTimeout, caFile: mapping.caFile))
-        httpClient = created
-        return created
+    /// The connection settings of every request: the mapping's connect timeout and CAs.
+    public var transportSettings: TransportSettings {
+        TransportSettings(connectTimeout: mapping.retry.connectTimeout, caFile: mapping.caFile)
     }
 
     /// Calls STS `AssumeRoleWithWebIdentity` for `rule`'s role with `token`: the rule's
@@ -173,18 +175,12 @@ public final class HookSession {
     ) {
         let settings = EffectiveSettings(rule: rule, mapping: mapping)
         let sessionName = SessionName.render(settings.sessionNameTemplate, claims: claims)
-        let client: HTTPClient
-        do throws(TransportError) {
-            client = try self.client()
-        } catch {
-            throw .transport(error)
-        }
         let credentials = try STS.assumeRole(
             STS.Request(
                 roleARN: rule.role.description, sessionName: sessionName, token: token, duration: settings.duration,
                 policy: rule.sessionPolicy, policyARNs: rule.policyARNs),
             endpoint: STS.endpoint(region: settings.region, fips: mapping.stsFIPS, override: mapping.stsEndpoint),
-            client: client, retrier: retrier)
+            transport: transport, settings: transportSettings, retrier: retrier)
         return (credentials, sessionName)
     }
 
@@ -193,8 +189,7 @@ public final class HookSession {
         let cacheDirectory = mapping.cacheDirectory ?? KeySetSource.defaultCacheDirectory(environment: environment)
         let keys = KeySetSource(
             issuer: mapping.issuer, keySetURL: mapping.jwksURL, cacheDirectory: cacheDirectory,
-            client: { () throws(TransportError) -> HTTPClient in try self.client() }, retrier: retrier,
-            clock: clock, log: log)
+            transport: transport, transportSettings: transportSettings, retrier: retrier, clock: clock, log: log)
         return TokenVerifier(
             policy: ClaimPolicy(issuer: mapping.issuer, audiences: mapping.audiences), keys: keys, clock: clock)
     }

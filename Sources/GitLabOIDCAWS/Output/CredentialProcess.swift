@@ -29,12 +29,15 @@ public struct CredentialProcessContext {
     public var cacheFile: String?
     public var environment: (String) -> String?
     public var clock: Clock
+    /// Sends every HTTP request of the run.
+    public var transport: any HTTPTransport
     /// Gets lines for stderr (never a secret); stdout carries only the credentials.
     public var log: (String) -> Void
 
     public init(
         configPath: String, tokenFile: String, rule: Int, cacheFile: String?,
-        environment: @escaping (String) -> String?, clock: Clock = .system, log: @escaping (String) -> Void
+        environment: @escaping (String) -> String?, clock: Clock = .system, transport: (any HTTPTransport)? = nil,
+        log: @escaping (String) -> Void
     ) {
         self.configPath = configPath
         self.tokenFile = tokenFile
@@ -42,6 +45,7 @@ public struct CredentialProcessContext {
         self.cacheFile = cacheFile
         self.environment = environment
         self.clock = clock
+        self.transport = transport ?? CurlTransport(environment: environment)
         self.log = log
     }
 }
@@ -89,7 +93,9 @@ public enum CredentialProcess {
                 rule: rule.label, claim: condition.claim, path: context.configPath)
         }
 
-        let session = HookSession(mapping: mapping, clock: context.clock, environment: context.environment, log: context.log)
+        let session = HookSession(
+            mapping: mapping, transport: context.transport, clock: context.clock, environment: context.environment,
+            log: context.log)
         let credentials = try session.assumeRole(rule: rule, claims: claims, token: token).credentials
         if let cacheFile = context.cacheFile {
             do {

@@ -226,7 +226,8 @@ public enum STS {
 
     /// Calls AssumeRoleWithWebIdentity at `endpoint` with retries.
     public static func assumeRole(
-        _ request: Request, endpoint: String, client: HTTPClient, retrier: Retrier
+        _ request: Request, endpoint: String, transport: any HTTPTransport, settings: TransportSettings,
+        retrier: Retrier
     ) throws(STSError) -> AWSCredentials {
         let httpRequest = HTTPRequest(
             url: endpoint, method: .post,
@@ -237,7 +238,7 @@ public enum STS {
             operation: { (timeout: Double) throws(STSError) -> AWSCredentials in
                 let response: HTTPResponse
                 do throws(TransportError) {
-                    response = try client.perform(httpRequest, timeout: timeout)
+                    response = try transport.perform(httpRequest, settings: settings, timeout: timeout)
                 } catch {
                     throw .transport(error)
                 }

@@ -14,7 +14,8 @@ public final class KeySetSource {
     private let issuer: String
     private let configuredKeySetURL: String?
     private let cacheFile: String?
-    private let client: () throws(TransportError) -> HTTPClient
+    private let transport: any HTTPTransport
+    private let transportSettings: TransportSettings
     private let retrier: Retrier
     private let clock: Clock
     private let log: (String) -> Void
@@ -23,13 +24,15 @@ public final class KeySetSource {
     public private(set) var keySetURL: String
 
     public init(
-        issuer: String, keySetURL: String?, cacheDirectory: String?, client: @escaping () throws(TransportError) -> HTTPClient,
+        issuer: String, keySetURL: String?, cacheDirectory: String?, transport: any HTTPTransport,
+        transportSettings: TransportSettings,
         retrier: Retrier, clock: Clock, log: @escaping (String) -> Void
     ) {
         self.issuer = issuer
         self.configuredKeySetURL = keySetURL
         self.cacheFile = cacheDirectory.map { "\($0)/\(KeySetSource.cacheFileName(issuer: issuer))" }
-        self.client = client
+        self.transport = transport
+        self.transportSettings = transportSettings
         self.retrier = retrier
         self.clock = clock
         self.log = log
@@ -107,7 +110,7 @@ public final class KeySetSource {
             operation: { (timeout: Double) throws(KeySetError) -> HTTPResponse in
                 let response: HTTPResponse
                 do throws(TransportError) {
-                    response = try client().perform(request, timeout: timeout)
+                    response = try transport.perform(request, settings: transportSettings, timeout: timeout)
                 } catch {
                     throw KeySetError.unreachable(url: url, cause: error)
                 }

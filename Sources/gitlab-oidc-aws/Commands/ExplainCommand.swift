@@ -62,7 +62,9 @@ struct ExplainCommand: ParsableCommand {
                 if noVerify {
                     claims = try JWT(token).claims
                 } else {
-                    claims = try HookSession(mapping: mapping, environment: processEnvironment, log: Console.log)
+                    claims = try HookSession(
+                        mapping: mapping, transport: CurlTransport(environment: processEnvironment),
+                        environment: processEnvironment, log: Console.log)
                         .verifier().verify(token).claims
                 }
             } else {

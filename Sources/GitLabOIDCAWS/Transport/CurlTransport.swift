@@ -1,72 +1,37 @@
 import CCurl
 import CSupport
 
-/// One HTTP request. Bodies are small (an STS form, nothing for key-set GETs).
-public struct HTTPRequest: Sendable {
-    public enum Method: String, Sendable {
-        case get = "GET"
-        case post = "POST"
+/// Performs HTTP requests with libcurl (`LibCurl`, loaded by the first request, so that a
+/// run that makes none never loads it). One easy handle is kept for the whole run so that
+/// connections are reused between attempts and calls.
+public final class CurlTransport: HTTPTransport {
+    private var easyHandle: UnsafeMutableRawPointer?
+    private let environment: (String) -> String?
+
+    /// `environment` is the job's environment, used only to describe proxy settings in errors
+    /// (libcurl itself reads the proxy variables).
+    public init(environment: @escaping (String) -> String?) {
+        self.environment = environment
     }
 
-    public var url: String
-    public var method: Method
-    public var headers: [String]
-    public var body: [UInt8]
-
-    public init(url: String, method: Method = .get, headers: [String] = [], body: [UInt8] = []) {
-        self.url = url
-        self.method = method
-        self.headers = headers
-        self.body = body
+    deinit {
+        if let easyHandle { goa_curl_easy_cleanup(easyHandle) }
     }
-}
 
-/// A complete HTTP response.
-public struct HTTPResponse: Sendable {
-    public let status: Int
-    public let body: [UInt8]
-
-    public init(status: Int, body: [UInt8]) {
-        self.status = status
-        self.body = body
-    }
-}
-
-/// Connection settings shared by every call of one hook run.
-public struct TransportSettings: Sendable {
-    /// Seconds to establish the connection (TCP and TLS).
-    public var connectTimeout: Double
-    /// Extra trusted CAs (PEM), in addition to the system store.
-    public var caFile: String?
-    /// Answers longer than this are refused.
-    public var maximumResponseBytes: Int
-
-    public init(connectTimeout: Double = 5, caFile: String? = nil, maximumResponseBytes: Int = 1 << 20) {
-        self.connectTimeout = connectTimeout
-        self.caFile = caFile
-        self.maximumResponseBytes = maximumResponseBytes
-    }
-}
-
-/// Performs HTTP requests with libcurl (`LibCurl`, loaded by the first client). One easy
-/// handle is kept for the whole run so that connections are reused between attempts.
-public final class HTTPClient {
-    private let handle: UnsafeMutableRawPointer
-    private let settings: TransportSettings
-
-    public init(settings: TransportSettings) throws(TransportError) {
+    private func handle() throws(TransportError) -> UnsafeMutableRawPointer {
+        if let easyHandle { return easyHandle }
         try LibCurl.load()
-        guard let handle = goa_curl_easy_init() else {
+        guard let created = goa_curl_easy_init() else {
             throw TransportError(kind: .other, url: "", detail: "libcurl could not create a handle")
         }
-        self.handle = handle
-        self.settings = settings
+        easyHandle = created
+        return created
     }
 
-    deinit { goa_curl_easy_cleanup(handle) }
-
-    /// Sends `request` and waits at most `timeout` seconds for the whole answer.
-    public func perform(_ request: HTTPRequest, timeout: Double) throws(TransportError) -> HTTPResponse {
+    public func perform(_ request: HTTPRequest, settings: TransportSettings, timeout: Double) throws(TransportError)
+        -> HTTPResponse
+    {
+        let handle = try handle()
         goa_curl_easy_reset(handle)
         let sink = ResponseSink(limit: settings.maximumResponseBytes)
         let sinkPointer = Unmanaged.passRetained(sink)
@@ -122,7 +87,7 @@ public final class HTTPClient {
             let detail = String(cString: goa_curl_easy_strerror(code))
             let extra = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw failure(
-                kind(of: code, attemptTimeout: timeout), request,
+                kind(of: code, handle: handle, settings: settings, attemptTimeout: timeout), request,
                 detail: extra.isEmpty || extra == detail ? detail : "\(detail) (\(extra))")
         }
         var status = 0
@@ -133,7 +98,7 @@ public final class HTTPClient {
     private func failure(_ kind: TransportError.Kind, _ request: HTTPRequest, detail: String) -> TransportError {
         TransportError(
             kind: kind, url: request.url, detail: detail,
-            proxySettings: ProxyEnvironment.describe(url: request.url, environment: FileSystem.environment))
+            proxySettings: ProxyEnvironment.describe(url: request.url, environment: environment))
     }
 
     /// Whole milliseconds for libcurl: at least 1, at most a day (also for infinity or NaN).
@@ -144,7 +109,9 @@ public final class HTTPClient {
 
     /// What a failed `curl_easy_perform` means, using what the handle knows about how far
     /// the transfer got.
-    private func kind(of code: CURLcode, attemptTimeout: Double) -> TransportError.Kind {
+    private func kind(
+        of code: CURLcode, handle: UnsafeMutableRawPointer, settings: TransportSettings, attemptTimeout: Double
+    ) -> TransportError.Kind {
         var connectStatus = 0
         _ = goa_curl_getinfo_long(handle, CURLINFO_HTTP_CONNECTCODE, &connectStatus)
         if connectStatus != 0 && !(200..<300).contains(connectStatus) { return .proxyRefused(status: connectStatus) }

@@ -1,0 +1,54 @@
+/// One HTTP request. Bodies are small (an STS form, nothing for key-set GETs).
+public struct HTTPRequest: Sendable {
+    public enum Method: String, Sendable {
+        case get = "GET"
+        case post = "POST"
+    }
+
+    public var url: String
+    public var method: Method
+    public var headers: [String]
+    public var body: [UInt8]
+
+    public init(url: String, method: Method = .get, headers: [String] = [], body: [UInt8] = []) {
+        self.url = url
+        self.method = method
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// A complete HTTP response.
+public struct HTTPResponse: Sendable {
+    public let status: Int
+    public let body: [UInt8]
+
+    public init(status: Int, body: [UInt8]) {
+        self.status = status
+        self.body = body
+    }
+}
+
+/// Connection settings shared by every call of one hook run.
+public struct TransportSettings: Sendable {
+    /// Seconds to establish the connection (TCP and TLS).
+    public var connectTimeout: Double
+    /// Extra trusted CAs (PEM), in addition to the system store.
+    public var caFile: String?
+    /// Answers longer than this are refused.
+    public var maximumResponseBytes: Int
+
+    public init(connectTimeout: Double = 5, caFile: String? = nil, maximumResponseBytes: Int = 1 << 20) {
+        self.connectTimeout = connectTimeout
+        self.caFile = caFile
+        self.maximumResponseBytes = maximumResponseBytes
+    }
+}
+
+/// Sends HTTP requests: the seam between the hook's logic and the network. `CurlTransport`
+/// implements it with libcurl; tests give a fake that records requests and plays answers.
+public protocol HTTPTransport: AnyObject {
+    /// Sends `request` with `settings` and waits at most `timeout` seconds for the whole answer.
+    func perform(_ request: HTTPRequest, settings: TransportSettings, timeout: Double) throws(TransportError)
+        -> HTTPResponse
+}
