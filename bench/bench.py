@@ -30,15 +30,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "Tests" / "integration"))
 
-from harness.env import aws_cli, isolated_env  # noqa: E402
-from harness.hook import pre_build_script  # noqa: E402
-from harness.issuer import OIDCIssuer  # noqa: E402
-from harness.keys import KeyPool  # noqa: E402
-from harness.mapping import DEFAULT_RULES, PROJECT_ROLE, mapping_toml  # noqa: E402
-from harness.runner_stage import GITLAB_ENV_FILE, generate_stage_script, stage_body  # noqa: E402
-from harness.sts_double import STSDouble  # noqa: E402
+
+from testkit.env import aws_cli, isolated_env
+from testkit.hook import pre_build_script
+from testkit.issuer import OIDCIssuer
+from testkit.keys import KeyPool
+from testkit.mapping import DEFAULT_RULES, PROJECT_ROLE, mapping_toml
+from testkit.runner_stage import GITLAB_ENV_FILE, generate_stage_script, stage_body
+from testkit.sts_double import STSDouble
 
 RULE_COUNTS = (10, 1_000, 10_000, 100_000)
 SESSION = "gitlab-42-1001"

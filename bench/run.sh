@@ -12,7 +12,7 @@ PROG=bench/run.sh
 
 PYTHON="${PYTHON:-python3}"
 apt_install_missing "${BUILD_PACKAGES[@]}" curl ca-certificates time
-pip_install_missing "$PYTHON" "import awscli, cryptography, rsa, matplotlib" awscli cryptography rsa matplotlib
+pip_install_requirements "$PYTHON"
 
 echo "building the release binary" >&2
 swift build "${RELEASE_BUILD_ARGS[@]}" >&2

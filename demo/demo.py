@@ -14,15 +14,15 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Tests" / "integration"))
 
-from harness.env import isolated_env  # noqa: E402
-from harness.hook import pre_build_script  # noqa: E402
-from harness.issuer import OIDCIssuer  # noqa: E402
-from harness.keys import KeyPool  # noqa: E402
-from harness.mapping import mapping_toml  # noqa: E402
-from harness.moto_sts import MotoServer  # noqa: E402
-from harness.runner_stage import RunnerJob  # noqa: E402
+
+from testkit.env import isolated_env
+from testkit.hook import pre_build_script
+from testkit.issuer import OIDCIssuer
+from testkit.keys import KeyPool
+from testkit.mapping import mapping_toml
+from testkit.moto_sts import MotoServer
+from testkit.runner_stage import RunnerJob
 
 ROLE = "arn:aws:iam::123456789012:role/demo-app-deploy"
 PROJECT = "demo/app"

@@ -18,8 +18,7 @@ REPO="$(cd "$(dirname "$0")/.." && pwd)"
 . "$REPO/scripts/common.sh"
 PYTHON="${PYTHON:-python3}"
 
-pip_install_missing "$PYTHON" "import moto.server, flask, awscli, rsa, cryptography" \
-  "moto[server]>=5,<6" awscli rsa cryptography
+pip_install_requirements "$PYTHON"
 
 BIN="${GITLAB_OIDC_AWS_BIN:-}"
 if [ -z "$BIN" ]; then

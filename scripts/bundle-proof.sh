@@ -83,8 +83,7 @@ MIRROR="$(debian_mirror | head -n 1)"
 [ -n "$MIRROR" ] || die "no apt source for '$SUITE' in /etc/apt/sources.list*: debootstrap needs this machine's Debian mirror"
 
 apt_install_missing debootstrap
-pip_install_missing "$PYTHON" "import moto.server, flask, awscli, rsa, cryptography, pytest" \
-  "moto[server]>=5,<6" awscli rsa cryptography pytest
+pip_install_requirements "$PYTHON"
 
 if [ -z "$BUNDLE" ]; then
   BUNDLE="$WORK/bundle"

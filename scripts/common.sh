@@ -61,16 +61,41 @@ apt_install_missing() {
     die "apt-get install ${missing[*]} failed"
 }
 
-# pip_install_missing PYTHON IMPORTS PACKAGE...: pip-installs the packages unless the Python
-# statement IMPORTS already succeeds.
-pip_install_missing() {
-  local python="$1" imports="$2"
-  shift 2
-  "$python" -c "$imports" 2>/dev/null && return 0
-  say "installing Python packages: $*"
-  "$python" -m pip install -q "$@" 2>/dev/null || "$python" -m pip install -q --break-system-packages "$@" ||
-    die "pip install $* failed"
-  "$python" -c "$imports" || die "Python packages still missing after pip install: $*"
+# The Python packages of the tests, the benchmark and the demo, and the folder that holds the
+# shared test servers (the `testkit` package), which every Python entry point imports by name.
+REQUIREMENTS="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/Tests/requirements.txt"
+TESTKIT_PATH="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/Tests"
+
+# pip_install_requirements PYTHON: pip-installs Tests/requirements.txt unless every requirement
+# in it is already satisfied, and makes `import testkit` work for PYTHON's children.
+pip_install_requirements() {
+  local python="$1"
+  export PYTHONPATH="$TESTKIT_PATH${PYTHONPATH:+:$PYTHONPATH}"
+  if ! "$python" -m pip --version >/dev/null 2>&1; then
+    apt_install_missing python3-pip
+  fi
+  if "$python" - "$REQUIREMENTS" <<'PY' 2>/dev/null; then
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pip._vendor.packaging.requirements import Requirement
+for line in open(sys.argv[1]):
+    line = line.split("#", 1)[0].strip()
+    if not line:
+        continue
+    requirement = Requirement(line)
+    try:
+        installed = version(requirement.name)
+    except PackageNotFoundError:
+        sys.exit(1)
+    if not requirement.specifier.contains(installed, prereleases=True):
+        sys.exit(1)
+PY
+    return 0
+  fi
+  say "installing Python packages from $REQUIREMENTS"
+  "$python" -m pip install -q -r "$REQUIREMENTS" 2>/dev/null ||
+    "$python" -m pip install -q --break-system-packages -r "$REQUIREMENTS" ||
+    die "pip install -r $REQUIREMENTS failed"
 }
 
 # Prints the swift driver to use: $SWIFT, else the one on PATH.

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.env import isolated_env
-from harness.hook import EnvFile, HookResult, run_hook
-from harness.issuer import OIDCIssuer
-from harness.keys import KeyPool
-from harness.mapping import DEFAULT_RULES, mapping_toml, write_mapping
-from harness.moto_sts import MotoServer
-from harness.runner_stage import RunnerJob
-from harness.sts_double import STSDouble
+from testkit.env import isolated_env
+from testkit.hook import EnvFile, HookResult, run_hook
+from testkit.issuer import OIDCIssuer
+from testkit.keys import KeyPool
+from testkit.mapping import DEFAULT_RULES, mapping_toml, write_mapping
+from testkit.moto_sts import MotoServer
+from testkit.runner_stage import RunnerJob
+from testkit.sts_double import STSDouble
 
 REPO = Path(__file__).resolve().parents[2]
 _DEFAULT = object()

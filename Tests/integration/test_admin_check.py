@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from harness.golden import GOLDEN_DIR, run_admin, run_golden
-from harness.hook import assert_exit
+from testkit.golden import GOLDEN_DIR, run_admin, run_golden
+from testkit.hook import assert_exit
 
 FINDING = re.compile(r"[\w./-]+:\d+: (error|warning): \S.*")
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from harness.golden import DOCS, GOLDEN_DIR, assert_doc_shows_golden, doc_blocks
+from testkit.golden import DOCS, GOLDEN_DIR, assert_doc_shows_golden, doc_blocks
 
 
 def test_admin_guide_blocks_are_the_golden_output():

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from harness import tokens
-from harness.golden import GOLDEN_DIR, run_admin, run_golden
-from harness.hook import assert_exit, assert_no_secrets
+from testkit import tokens
+from testkit.golden import GOLDEN_DIR, run_admin, run_golden
+from testkit.hook import assert_exit, assert_no_secrets
 
 APP_FEATURE = ["project_path=apps/web", "project_id=99", "namespace_path=apps", "namespace_id=30",
                "ref_type=branch", "ref=feature/login", "ref_protected=false", "job_id=5001"]

@@ -11,9 +11,9 @@ import subprocess
 import hcl2
 import pytest
 
-from harness.env import aws_cli
-from harness.golden import GOLDEN_DIR, run_admin, run_golden
-from harness.hook import assert_credentials_appended, assert_exit, assert_no_secrets
+from testkit.env import aws_cli
+from testkit.golden import GOLDEN_DIR, run_admin, run_golden
+from testkit.hook import assert_credentials_appended, assert_exit, assert_no_secrets
 
 APP_DEV = "arn:aws:iam::444455556666:role/app-dev"
 NOTE = re.compile(r"mapping\.toml:\d+: note: rule \d+ \S.*")

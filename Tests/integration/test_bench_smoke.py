@@ -3,6 +3,7 @@ or compared here; docs/performance.md has the numbers."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,8 @@ def test_benchmark_runs_one_round(binary):
     proc = subprocess.run(
         [sys.executable, str(REPO / "bench" / "bench.py"), "--binary", str(binary), "--rounds", "1",
          "--rules", "10", "--no-write"],
-        capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+        capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(REPO / "Tests")})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for label in ("hook (2 rules, TOML)", "AWS CLI recipe", "bare curl POST", "hook, job without token",
                   "hook, 10 rules, compiled", "hook within 1.3x of bare curl"):

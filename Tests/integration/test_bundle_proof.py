@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.env import isolated_env
-from harness.hook import CREDENTIAL_KEYS, EnvFile, assert_credentials_appended, assert_no_secrets, pre_build_script
-from harness.mapping import DEFAULT_RULES, PROJECT_ROLE, mapping_toml, role_name
-from harness.runner_stage import GITLAB_ENV_FILE, StageResult, generate_stage_script, stage_body
-from harness.tls import HTTPSIssuer, TestCA
+from testkit.env import isolated_env
+from testkit.hook import CREDENTIAL_KEYS, EnvFile, assert_credentials_appended, assert_no_secrets, pre_build_script
+from testkit.mapping import DEFAULT_RULES, PROJECT_ROLE, mapping_toml, role_name
+from testkit.runner_stage import GITLAB_ENV_FILE, StageResult, generate_stage_script, stage_body
+from testkit.tls import HTTPSIssuer, TestCA
 
 BUNDLE = os.environ.get("GITLAB_OIDC_AWS_BUNDLE")
 ROOTFS = os.environ.get("GITLAB_OIDC_AWS_ROOTFS")

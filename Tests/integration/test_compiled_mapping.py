@@ -15,8 +15,8 @@ import subprocess
 
 import pytest
 
-from harness.hook import assert_credentials_appended, assert_exit, assert_no_secrets
-from harness.mapping import PROJECT_ROLE, write_mapping
+from testkit.hook import assert_credentials_appended, assert_exit, assert_no_secrets
+from testkit.mapping import PROJECT_ROLE, write_mapping
 
 FORGED_ROLE = PROJECT_ROLE[:-1] + "X"
 

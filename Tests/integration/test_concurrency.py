@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from harness.hook import EnvFile, assert_credentials_appended, assert_no_secrets
+from testkit.hook import EnvFile, assert_credentials_appended, assert_no_secrets
 
 HOOKS = 50
 

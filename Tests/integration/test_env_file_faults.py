@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.hook import EnvFile, assert_credentials_appended, assert_exit, assert_no_secrets, run_hook
+from testkit.hook import EnvFile, assert_credentials_appended, assert_exit, assert_no_secrets, run_hook
 
 
 

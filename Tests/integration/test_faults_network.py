@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
-from harness.blackhole import FullBacklog, SilentServer
-from harness.hook import assert_exit, assert_no_secrets, run_hook
-from harness.net import free_port
+from testkit.blackhole import FullBacklog, SilentServer
+from testkit.hook import assert_exit, assert_no_secrets, run_hook
+from testkit.net import free_port
 from test_faults_sts import attempt_lines
 
 FAST = dict(connect_timeout=0.5, request_timeout=1, max_attempts=2)

@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from harness.hook import assert_credentials_appended, assert_exit, assert_no_secrets
-from harness.net import QuietHandler
-from harness.sts_double import Behaviour, Fault
+from testkit.hook import assert_credentials_appended, assert_exit, assert_no_secrets
+from testkit.net import QuietHandler
+from testkit.sts_double import Behaviour, Fault
 
 ATTEMPT_LINE = re.compile(r"^gitlab-oidc-aws: STS AssumeRoleWithWebIdentity: attempt (\d+) of (\d+) (failed|succeeded)",
                           re.MULTILINE)

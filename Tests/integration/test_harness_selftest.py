@@ -21,14 +21,14 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicNumbers
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from harness import tokens
-from harness.env import aws_cli
-from harness.hook import EnvFile, assert_credentials_appended, assert_no_secrets
-from harness.issuer import DISCOVERY_PATH, JWKS_PATH
-from harness.keys import b64url_decode
-from harness.mapping import mapping_toml
-from harness.net import http_get, http_post
-from harness.sts_double import Fault, TrustPolicy, iam_like
+from testkit import tokens
+from testkit.env import aws_cli
+from testkit.hook import EnvFile, assert_credentials_appended, assert_no_secrets
+from testkit.issuer import DISCOVERY_PATH, JWKS_PATH
+from testkit.keys import b64url_decode
+from testkit.mapping import mapping_toml
+from testkit.net import http_get, http_post
+from testkit.sts_double import Fault, TrustPolicy, iam_like
 
 NS = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/"}
 ROLE = "arn:aws:iam::111122223333:role/path/deploy"

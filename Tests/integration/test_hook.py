@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from harness import tokens
-from harness.hook import assert_credentials_appended, assert_exit, assert_no_secrets, parse_rfc3339
-from harness.mapping import PROJECT_ROLE, write_mapping
+from testkit import tokens
+from testkit.hook import assert_credentials_appended, assert_exit, assert_no_secrets, parse_rfc3339
+from testkit.mapping import PROJECT_ROLE, write_mapping
 
 PREFILL = b"EXISTING=1\nSPACES=a b  c\nEQUALS=x=y=z\n"
 PREFILL_NO_NEWLINE = b"EXISTING=1\nLAST=no newline at end"

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from harness.hook import assert_credentials_appended, assert_exit, assert_no_secrets
+from testkit.hook import assert_credentials_appended, assert_exit, assert_no_secrets
 
 
 def run(binary, *args, env, token=None):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.hook import EnvFile, assert_credentials_appended, assert_no_secrets, pre_build_script
-from harness.mapping import PRIVILEGED_ROLE, PROJECT_ROLE, role_name
+from testkit.hook import EnvFile, assert_credentials_appended, assert_no_secrets, pre_build_script
+from testkit.mapping import PRIVILEGED_ROLE, PROJECT_ROLE, role_name
 
 SESSION = "gitlab-42-1001"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.hook import assert_credentials_appended, pre_build_script, run_hook
+from testkit.hook import assert_credentials_appended, pre_build_script, run_hook
 
 REPO = Path(__file__).resolve().parents[2]
 INSTALL = REPO / "install.sh"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.hook import assert_exit, assert_no_secrets
+from testkit.hook import assert_exit, assert_no_secrets
 
 CRASHERS = {
     "date-time": ('issuer = "https://gitlab.example.com"\n# a comment\nstarted = 1979-05-27T:\n', 3,

@@ -11,9 +11,9 @@ import subprocess
 
 import pytest
 
-from harness.aws_clients import aws, caller_arn, job_environment, mode, run_boto3
-from harness.hook import assert_exit, assert_no_secrets, parse_rfc3339, pre_build_script, run_hook
-from harness.mapping import PRIVILEGED_ROLE, PROJECT_ROLE, role_name
+from testkit.aws_clients import aws, caller_arn, job_environment, mode, run_boto3
+from testkit.hook import assert_exit, assert_no_secrets, parse_rfc3339, pre_build_script, run_hook
+from testkit.mapping import PRIVILEGED_ROLE, PROJECT_ROLE, role_name
 
 SESSION = "gitlab-42-1001"
 TWO_ROLES = [

@@ -8,9 +8,9 @@ import os
 
 import pytest
 
-from harness.aws_clients import aws, caller_arn, job_environment
-from harness.hook import assert_credentials_appended, assert_exit, assert_no_secrets
-from harness.mapping import PROJECT_ROLE, role_name
+from testkit.aws_clients import aws, caller_arn, job_environment
+from testkit.hook import assert_credentials_appended, assert_exit, assert_no_secrets
+from testkit.mapping import PROJECT_ROLE, role_name
 
 OUTPUTS = ["env", "web-identity", "profile"]
 SESSION = "gitlab-42-1001"

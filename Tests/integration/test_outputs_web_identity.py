@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from harness.aws_clients import aws, caller_arn, job_environment, mode, run_boto3
-from harness.hook import assert_exit, assert_no_secrets, pre_build_script, run_hook
-from harness.mapping import DEFAULT_RULES, PROJECT_ROLE, mapping_toml, role_name, write_mapping
+from testkit.aws_clients import aws, caller_arn, job_environment, mode, run_boto3
+from testkit.hook import assert_exit, assert_no_secrets, pre_build_script, run_hook
+from testkit.mapping import DEFAULT_RULES, PROJECT_ROLE, mapping_toml, role_name, write_mapping
 
 SESSION = "gitlab-42-1001"
 STATIC_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION")

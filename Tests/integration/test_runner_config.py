@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.hook import pre_build_script
+from testkit.hook import pre_build_script
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / "runner-config"

@@ -10,8 +10,8 @@ import threading
 
 import pytest
 
-from harness.hook import assert_credentials_appended, assert_exit, assert_no_secrets, pre_build_script
-from harness.net import LoopbackServer, QuietHandler, wait_until
+from testkit.hook import assert_credentials_appended, assert_exit, assert_no_secrets, pre_build_script
+from testkit.net import LoopbackServer, QuietHandler, wait_until
 
 
 class _IMDSHandler(QuietHandler):

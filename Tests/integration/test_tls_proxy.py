@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from harness.hook import assert_credentials_appended, assert_exit, assert_no_secrets
-from harness.issuer import DISCOVERY_PATH
-from harness.mapping import DEFAULT_RULES, mapping_toml, write_mapping
-from harness.net import free_port
-from harness.proxy import ConnectProxy
-from harness.tls import TestCA, HTTPSIssuer, HTTPSSTSDouble
+from testkit.hook import assert_credentials_appended, assert_exit, assert_no_secrets
+from testkit.issuer import DISCOVERY_PATH
+from testkit.mapping import DEFAULT_RULES, mapping_toml, write_mapping
+from testkit.net import free_port
+from testkit.proxy import ConnectProxy
+from testkit.tls import TestCA, HTTPSIssuer, HTTPSSTSDouble
 
 
 def serving(server):

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from harness import tokens
-from harness.hook import assert_credentials_appended, assert_exit, assert_no_secrets
-from harness.mapping import DEFAULT_RULES, mapping_toml, write_mapping
+from testkit import tokens
+from testkit.hook import assert_credentials_appended, assert_exit, assert_no_secrets
+from testkit.mapping import DEFAULT_RULES, mapping_toml, write_mapping
 
 FAST_RETRIES = {"max_attempts": 3, "deadline": 10, "connect_timeout": 1, "request_timeout": 3}
 

@@ -1,4 +1,4 @@
-"""Test harness for gitlab-oidc-aws integration tests (see ../README.md).
+"""The servers, tokens and runner reproductions the tests, the benchmark and the demo share.
 
 Modules:
   net          loopback HTTP server base class, free ports, waiting helpers
