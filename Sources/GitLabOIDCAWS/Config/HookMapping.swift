@@ -53,13 +53,7 @@ public struct HookMapping {
         mappingPath: String, source: [UInt8], sourceOwnership: FileSystem.Ownership
     ) -> CompiledMappingLookup {
         let path = CompiledMapping.path(for: mappingPath)
-        // Only a regular file: a FIFO would block the open below, a device would never end.
-        var status = stat()
-        if stat(path, &status) != 0 {
-            if errno == ENOENT { return .absent }
-        } else if (status.st_mode & S_IFMT) != S_IFREG {
-            return .unusable("ignoring the compiled mapping \(path): it is not a regular file")
-        }
+        // FileSystem reads only a regular file, without blocking on a FIFO or a device.
         let bytes: [UInt8]
         let ownership: FileSystem.Ownership
         do {

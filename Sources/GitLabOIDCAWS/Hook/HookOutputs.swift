@@ -162,7 +162,7 @@ extension Hook {
     /// env file is changed last, and only in one append.
     static func apply(_ plan: OutputPlan, envFile: String) throws(OutputError) -> Bool {
         let text = try EnvFile.render(plan.entries)
-        let stale = plan.filesToWrite(current: { FileSystem.contentsIfReadable($0) })
+        let stale = plan.filesToWrite(current: { FileSystem.contentsOfOwnFile($0) })
         let append = !plan.envFileIsCurrent(EnvFile.entries(at: envFile))
         guard !stale.isEmpty || append else { return false }
         do throws(FileError) {

@@ -74,7 +74,7 @@ public enum CredentialProcess {
         }
         let rule = mapping.rules[context.rule - 1]
         let role = rule.role.description
-        if let cacheFile = context.cacheFile, let bytes = FileSystem.contentsIfReadable(cacheFile),
+        if let cacheFile = context.cacheFile, let bytes = FileSystem.contentsOfOwnFile(cacheFile),
             let cached = cachedCredentials(bytes, role: role, now: context.clock.now())
         {
             return render(cached)

@@ -1,5 +1,3 @@
-import Glibc
-
 /// The job's environment file could not be used. Nothing was changed in it.
 public enum OutputError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Neither `$GITLAB_ENV` nor `--env-file`.
@@ -62,46 +60,68 @@ public enum EnvFile {
     /// or failed write the file is truncated back to its old length, so it is byte-for-byte
     /// as before.
     public static func append(_ text: String, to path: String) throws(OutputError) {
-        // O_NONBLOCK: a FIFO in place of the file must not block the job forever (open fails
-        // without a reader, and a FIFO is refused below). It changes nothing for regular files.
-        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0o600)
-        guard descriptor >= 0 else { throw .unwritable(FileError(path: path, operation: "open for appending")) }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw .unwritable(FileError(path: path, operation: "stat")) }
-        guard (status.st_mode & S_IFMT) == S_IFREG else { throw .notRegularFile(path: path) }
-        let originalSize = status.st_size
+        // Opened without blocking (FileDescriptor): a FIFO in place of the file must not
+        // block the job forever (open fails without a reader, and a FIFO is refused below).
+        let file: FileDescriptor
+        let status: FileStatus
+        do throws(Errno) {
+            file = try FileDescriptor.open(path, .writeOnly, options: [.append, .create], mode: 0o600)
+        } catch {
+            throw .unwritable(FileError(path: path, operation: "open for appending", errno: error))
+        }
+        do throws(Errno) {
+            status = try file.status()
+        } catch {
+            throw .unwritable(FileError(path: path, operation: "stat", errno: error))
+        }
+        guard status.kind == .regular else { throw .notRegularFile(path: path) }
         var bytes = Array(text.utf8)
-        if originalSize > 0 && !endsWithNewline(path: path, size: originalSize) {
+        if status.size > 0 && !endsWithNewline(path: path, status: status) {
             bytes.insert(0x0A, at: 0)
         }
-        let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-        if written == bytes.count { return }
-        let failure = errno
-        // Take back whatever part of the write landed.
-        if written > 0 && ftruncate(descriptor, originalSize) != 0 {
-            throw .rollbackFailed(path: path, written: written, reason: FileError(path: path, operation: "truncate").reason)
+        let written: Int
+        do throws(Errno) {
+            written = try file.writeOnce(bytes[...])
+        } catch {
+            throw .unwritable(FileError(path: path, operation: "write to", errno: error))
         }
-        if written < 0 { throw .unwritable(FileError(path: path, operation: "write to", code: failure)) }
+        if written == bytes.count { return }
+        // Take back the part of the write that landed.
+        do throws(Errno) {
+            try file.truncate(to: status.size)
+        } catch {
+            throw .rollbackFailed(path: path, written: written, reason: error.description)
+        }
         throw .shortWrite(path: path, written: written, expected: bytes.count)
     }
 
-    private static func endsWithNewline(path: String, size: off_t) -> Bool {
-        let reader = open(path, O_RDONLY | O_CLOEXEC)
-        guard reader >= 0 else { return true }
-        defer { close(reader) }
-        var last: UInt8 = 0
-        return pread(reader, &last, 1, size - 1) == 1 ? last == 0x0A : true
+    /// Whether the file the append descriptor has open (`status`) ends with a newline. A
+    /// file that cannot be read back counts as ending with one; so does a different file
+    /// than the one being appended to (the path was replaced meanwhile).
+    private static func endsWithNewline(path: String, status: FileStatus) -> Bool {
+        guard let reader = try? FileDescriptor.open(path, .readOnly), let readerStatus = try? reader.status(),
+            readerStatus.device == status.device, readerStatus.inode == status.inode
+        else { return true }
+        guard let last = try? reader.read(count: 1, at: status.size - 1).first else { return true }
+        return last == 0x0A
     }
 
+    /// The largest env file the hook reads back (to reuse what an earlier run in the job wrote).
+    public static let readLimit = 16 << 20
+
     /// Reads `KEY=VALUE` lines (later lines win), as the runner would export them; nothing
-    /// when `path` is not a readable regular file.
+    /// when `path` is not a readable regular file (a FIFO, a directory or a device is never
+    /// opened for reading in a way that could block) or is larger than `readLimit`.
     public static func entries(at path: String) -> [String: String] {
-        // Only a regular file: opening a FIFO to read would wait for a writer forever.
-        var status = stat()
-        guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG,
-            let text = try? FileSystem.readText(path, limit: 16 << 20)
-        else { return [:] }
+        guard let bytes = try? FileSystem.read(path, limit: readLimit) else { return [:] }
+        return parse(bytes)
+    }
+
+    /// The `KEY=VALUE` lines of an env file's contents, as the runner's
+    /// `while read -r line; do export "$line"; done` loop would export them: later lines win,
+    /// lines without `=` are skipped, invalid UTF-8 becomes U+FFFD.
+    public static func parse(_ bytes: [UInt8]) -> [String: String] {
+        let text = String(decoding: bytes, as: UTF8.self)
         var result: [String: String] = [:]
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
             guard let equals = line.firstIndex(of: "=") else { continue }

@@ -34,10 +34,33 @@ public struct Clock: Sendable {
         })
 }
 
-/// RFC 3339 timestamps in UTC, as STS sends them and as the hook writes them.
+/// RFC 3339 timestamps in UTC, as STS sends them and as the hook writes them, and checked
+/// arithmetic on seconds since 1970 that come from outside (tokens, caches, STS answers).
 public enum Timestamp {
+    /// `0001-01-01T00:00:00Z`, the earliest instant RFC 3339 can write.
+    public static let earliest: Int64 = -62_135_596_800
+    /// `9999-12-31T23:59:59Z`, the latest instant RFC 3339 can write.
+    public static let latest: Int64 = 253_402_300_799
+    /// Every instant an RFC 3339 timestamp can name. A time from outside beyond these is no
+    /// date at all, and arithmetic on anything inside cannot overflow.
+    public static let representable = earliest...latest
+
+    /// `seconds + delta`, stopping at `Int64`'s limits instead of trapping.
+    public static func adding(_ delta: Int64, to seconds: Int64) -> Int64 {
+        let (sum, overflow) = seconds.addingReportingOverflow(delta)
+        if overflow { return delta > 0 ? .max : .min }
+        return sum
+    }
+
+    /// `later - earlier`, stopping at `Int64`'s limits instead of trapping.
+    public static func seconds(from earlier: Int64, to later: Int64) -> Int64 {
+        let (difference, overflow) = later.subtractingReportingOverflow(earlier)
+        if overflow { return later > earlier ? .max : .min }
+        return difference
+    }
+
     /// Parses `2026-11-27T07:08:51Z`, with optional fractional seconds and a `Z` or `±hh:mm`
-    /// offset. Returns seconds since 1970.
+    /// offset. Returns seconds since 1970, always within `representable`.
     public static func parse(_ text: String) -> Int64? {
         let bytes = Array(text.utf8)
         func number(_ start: Int, _ count: Int) -> Int? {
@@ -69,7 +92,7 @@ public enum Timestamp {
             index += 1
         } else if bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
             guard let hours = number(index + 1, 2), index + 3 < bytes.count, bytes[index + 3] == UInt8(ascii: ":"),
-                let minutes = number(index + 4, 2)
+                let minutes = number(index + 4, 2), hours < 24, minutes < 60
             else { return nil }
             offset = (hours * 3600 + minutes * 60) * (bytes[index] == UInt8(ascii: "+") ? 1 : -1)
             index += 6
@@ -77,14 +100,18 @@ public enum Timestamp {
             return nil
         }
         guard index == bytes.count else { return nil }
-        return daysFromCivil(year: year, month: month, day: day) * 86400 + Int64(hour * 3600 + minute * 60 + second)
+        let seconds =
+            daysFromCivil(year: year, month: month, day: day) * 86400 + Int64(hour * 3600 + minute * 60 + second)
             - Int64(offset)
+        return representable.contains(seconds) ? seconds : nil
     }
 
-    /// Formats seconds since 1970 as `YYYY-MM-DDThh:mm:ssZ`.
+    /// Formats seconds since 1970 as `YYYY-MM-DDThh:mm:ssZ`. Total: a value outside
+    /// `representable` gives a year of more than four digits (or a negative one), never a trap.
     public static func format(_ seconds: Int64) -> String {
-        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
-        let rest = seconds - days * 86400
+        // Floor division without overflow; the remainder is exact in wrapping arithmetic.
+        let days = seconds / 86400 - (seconds % 86400 < 0 ? 1 : 0)
+        let rest = seconds &- days &* 86400
         let (year, month, day) = civilFromDays(days)
         func pad(_ value: Int64, _ width: Int) -> String {
             let text = String(value)

@@ -4,21 +4,45 @@ import Glibc
 public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
     public let path: String
     public let operation: String
+    /// The system's error number; `EINVAL` when `foundKind` says what was wrong.
     public let code: Int32
+    /// Set when the path names something that is not a regular file (a FIFO, a directory,
+    /// a device, a symbolic link where none is expected): what it is.
+    public let foundKind: FileKind?
 
     public init(path: String, operation: String, code: Int32 = errno) {
         self.path = path
         self.operation = operation
         self.code = code
+        self.foundKind = nil
     }
 
-    /// The system's text for the error number, e.g. "No such file or directory".
-    public var reason: String { String(cString: strerror(code)) }
+    init(path: String, operation: String, errno: Errno) {
+        self.init(path: path, operation: operation, code: errno.rawValue)
+    }
+
+    /// The path names `kind`, where only a regular file will do.
+    public init(path: String, operation: String, notRegular kind: FileKind) {
+        self.path = path
+        self.operation = operation
+        self.code = kind == .directory ? EISDIR : EINVAL
+        self.foundKind = kind
+    }
+
+    /// The system's text for the error number, e.g. "No such file or directory", or what the
+    /// path is when it is not a regular file.
+    public var reason: String {
+        if let foundKind { return "it is \(foundKind), not a regular file" }
+        return Errno(rawValue: code).description
+    }
 
     public var description: String { "cannot \(operation) \(path): \(reason)" }
 }
 
-/// Small, explicit wrappers over the C library's file calls.
+/// Small, explicit file operations over `SystemCall` and `FileDescriptor`, safe on paths a
+/// job can change: reads never block (FIFOs, devices and directories are refused after
+/// `fstat` on the descriptor opened with `O_NONBLOCK`), never follow a symbolic link where
+/// the caller expects none, and stop at a size limit.
 public enum FileSystem {
     /// Who owns a file and its permission bits, as `fstat` saw them on the descriptor read.
     public struct Ownership: Equatable, Sendable {
@@ -27,91 +51,115 @@ public enum FileSystem {
         public let permissions: mode_t
     }
 
-    /// Reads a whole file. Refuses files larger than `limit` bytes.
-    public static func read(_ path: String, limit: Int = 64 << 20) throws(FileError) -> [UInt8] {
-        try readWithOwnership(path, limit: limit).bytes
+    /// Whether a read follows a symbolic link in the last part of the path.
+    public enum Links: Sendable {
+        /// Follow it (an administrator's file: mapping, `ca_file`, the env file the runner names).
+        case follow
+        /// Refuse it (`ELOOP`): files the hook itself wrote (caches, job files), where a link
+        /// can only be someone else's doing.
+        case refuse
+    }
+
+    /// Reads a whole regular file. Refuses anything else (FIFO, directory, device; with
+    /// `links: .refuse` a symbolic link) and files larger than `limit` bytes.
+    public static func read(_ path: String, limit: Int = 64 << 20, links: Links = .follow) throws(FileError) -> [UInt8] {
+        try readWithOwnership(path, limit: limit, links: links).bytes
     }
 
     /// Reads a whole regular file (refusing ones larger than `limit` bytes), with the owner and
     /// permissions of the very file read (no race between checking and reading).
-    public static func readWithOwnership(_ path: String, limit: Int = 64 << 20) throws(FileError)
-        -> (bytes: [UInt8], ownership: Ownership)
+    public static func readWithOwnership(_ path: String, limit: Int = 64 << 20, links: Links = .follow)
+        throws(FileError) -> (bytes: [UInt8], ownership: Ownership)
     {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw FileError(path: path, operation: "open") }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw FileError(path: path, operation: "stat") }
-        if (status.st_mode & S_IFMT) == S_IFDIR { throw FileError(path: path, operation: "read", code: EISDIR) }
-        if Int(status.st_size) > limit { throw FileError(path: path, operation: "read", code: EFBIG) }
+        let file: FileDescriptor
+        let status: FileStatus
+        do throws(Errno) {
+            file = try FileDescriptor.open(path, .readOnly, options: links == .refuse ? .noFollow : [])
+            status = try file.status()
+        } catch {
+            if error.rawValue == ELOOP && links == .refuse {
+                throw FileError(path: path, operation: "read", notRegular: .symbolicLink)
+            }
+            throw FileError(path: path, operation: "open", errno: error)
+        }
+        guard status.kind == .regular else { throw FileError(path: path, operation: "read", notRegular: status.kind) }
+        if status.size > Int64(limit) { throw FileError(path: path, operation: "read", code: EFBIG) }
+        let bytes: [UInt8]
+        do throws(Errno) {
+            bytes = try readToEnd(file, expectedSize: Int(max(status.size, 0)), limit: limit)
+        } catch {
+            throw FileError(path: path, operation: "read", errno: error)
+        }
+        return (bytes, Ownership(owner: status.owner, permissions: status.permissions))
+    }
+
+    /// The rest of `file`, at most `limit` bytes (`EFBIG` beyond). Reads one byte more than
+    /// `expectedSize` to see the end of the file in the same call; a file that grew meanwhile
+    /// (or a /proc file that claims size 0) is read on in chunks.
+    static func readToEnd(_ file: FileDescriptor, expectedSize: Int, limit: Int) throws(Errno) -> [UInt8] {
         // Up to `capacity` bytes, read straight into uninitialised memory (no zero-filling first).
-        func readChunk(_ capacity: Int) throws(FileError) -> [UInt8] {
-            var failure: FileError?
+        func readChunk(_ capacity: Int) throws(Errno) -> [UInt8] {
+            var failure: Errno?
             let chunk = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
                 count = 0
                 while count < buffer.count {
-                    let got = Glibc.read(descriptor, buffer.baseAddress! + count, buffer.count - count)
-                    if got < 0 {
-                        if errno == EINTR { continue }
-                        failure = FileError(path: path, operation: "read")
+                    do throws(Errno) {
+                        let got = try file.read(
+                            into: UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + count, count: buffer.count - count))
+                        if got == 0 { return }
+                        count += got
+                    } catch {
+                        failure = error
                         return
                     }
-                    if got == 0 { return }
-                    count += got
                 }
             }
             if let failure { throw failure }
             return chunk
         }
-        // One byte more than the size, to see the end of the file in the same read; a file that
-        // grew meanwhile (or a /proc file that claims size 0) is read on in chunks.
-        var requested = Int(max(status.st_size, 0)) + 1
+        var requested = min(expectedSize, limit) + 1
         var result = try readChunk(requested)
         while result.count == requested {
-            if result.count > limit { throw FileError(path: path, operation: "read", code: EFBIG) }
+            if result.count > limit { throw Errno(rawValue: EFBIG) }
             let chunk = try readChunk(65536)
             result += chunk
             requested = chunk.count == 65536 ? result.count : result.count + 1
         }
-        if result.count > limit { throw FileError(path: path, operation: "read", code: EFBIG) }
-        return (result, Ownership(owner: status.st_uid, permissions: status.st_mode & 0o7777))
+        if result.count > limit { throw Errno(rawValue: EFBIG) }
+        return result
     }
 
-    /// Reads a whole file as UTF-8 text (invalid bytes become U+FFFD).
-    public static func readText(_ path: String, limit: Int = 64 << 20) throws(FileError) -> String {
-        String(decoding: try read(path, limit: limit), as: UTF8.self)
+    /// Reads a whole file as UTF-8 text (invalid bytes become U+FFFD); see `read`.
+    public static func readText(_ path: String, limit: Int = 64 << 20, links: Links = .follow) throws(FileError)
+        -> String
+    {
+        String(decoding: try read(path, limit: limit, links: links), as: UTF8.self)
     }
 
     /// Writes `bytes` to `path` atomically: a temporary file in the same folder, `fsync`, then
     /// `rename`. Readers see the old file or the new one, never a mix. The file gets `mode`.
+    /// Whatever `path` was (a symbolic link, a FIFO), it is replaced, never written through.
     public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws(FileError) {
         let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard descriptor >= 0 else { throw FileError(path: temporary, operation: "create") }
-        var failure: FileError?
-        if fchmod(descriptor, mode) != 0 { failure = FileError(path: temporary, operation: "chmod") }
-        if failure == nil, let error = writeAll(descriptor, bytes, path: temporary) { failure = error }
-        if failure == nil, fsync(descriptor) != 0 { failure = FileError(path: temporary, operation: "sync") }
-        close(descriptor)
-        if failure == nil, rename(temporary, path) != 0 { failure = FileError(path: path, operation: "replace") }
-        if let failure {
-            unlink(temporary)
-            throw failure
+        var step = "create"
+        do throws(Errno) {
+            let file = try FileDescriptor.open(
+                temporary, .writeOnly, options: [.create, .exclusive, .noFollow], mode: mode)
+            step = "write"
+            try file.setPermissions(mode)
+            try file.writeAll(bytes)
+            step = "sync"
+            try file.synchronize()
+        } catch {
+            if step != "create" { try? SystemCall.unlink(temporary) }
+            throw FileError(path: temporary, operation: step, errno: error)
         }
-    }
-
-    /// Writes every byte or returns the error; retries on `EINTR` and short writes.
-    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8], path: String) -> FileError? {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return FileError(path: path, operation: "write")
-            }
-            offset += written
+        do throws(Errno) {
+            try SystemCall.rename(temporary, path)
+        } catch {
+            try? SystemCall.unlink(temporary)
+            throw FileError(path: path, operation: "replace", errno: error)
         }
-        return nil
     }
 
     /// Creates `path` and its missing parents with `mode`.
@@ -119,14 +167,21 @@ public enum FileSystem {
         var built = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             built += "/" + part
-            if mkdir(built, mode) != 0 && errno != EEXIST { throw FileError(path: built, operation: "create directory") }
+            do throws(Errno) {
+                try SystemCall.makeDirectory(built, mode: mode)
+            } catch {
+                if error.rawValue != EEXIST { throw FileError(path: built, operation: "create directory", errno: error) }
+            }
         }
     }
 
-    /// Whether `path` names an existing regular file that this process can read.
+    /// Whether `path` names an existing regular file that this process can open for reading
+    /// (checked by opening it, without blocking: a FIFO is not one).
     public static func isReadableFile(_ path: String) -> Bool {
-        var status = stat()
-        return stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG && access(path, R_OK) == 0
+        guard let file = try? FileDescriptor.open(path, .readOnly), let status = try? file.status() else {
+            return false
+        }
+        return status.kind == .regular
     }
 
     /// Makes writes fail with an error instead of killing the process: `SIGPIPE` (a closed
@@ -137,9 +192,17 @@ public enum FileSystem {
         signal(SIGXFSZ, SIG_IGN)
     }
 
-    /// The contents of `path`, or nil when it cannot be read (missing, a folder, too large).
+    /// The contents of `path`, or nil when it cannot be read (missing, not a regular file,
+    /// too large). Follows a symbolic link.
     public static func contentsIfReadable(_ path: String, limit: Int = 1 << 20) -> [UInt8]? {
         try? read(path, limit: limit)
+    }
+
+    /// The contents of a file the hook wrote itself (a cache, a file in the job folder), or nil
+    /// when it cannot be read: missing, too large, or not a regular file, a symbolic link
+    /// included (someone else put it there).
+    public static func contentsOfOwnFile(_ path: String, limit: Int = 1 << 20) -> [UInt8]? {
+        try? read(path, limit: limit, links: .refuse)
     }
 
     /// `path` made absolute against `workingDirectory` (the current one when nil). `.` and `..`

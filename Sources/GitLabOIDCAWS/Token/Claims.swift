@@ -38,13 +38,37 @@ public struct Claims: Sendable, Equatable {
         }
     }
 
-    /// A numeric date claim (`exp`, `nbf`, `iat`) in seconds since 1970.
+    /// The dates a token may carry: from 1970 to the end of year 9999. Checked before any
+    /// arithmetic, so that none can overflow.
+    public static let dateRange: ClosedRange<Int64> = 0...Timestamp.latest
+
+    /// A numeric date claim (`exp`, `nbf`, `iat`) in seconds since 1970 (a fraction cut off);
+    /// nil when it is missing, not a number, or outside `dateRange`.
     public func seconds(_ name: String) -> Int64? {
-        switch json[name] {
-        case let .integer(number)?: return number
-        case let .real(number)?: return number.isFinite && abs(number) < 1e15 ? Int64(number) : nil
-        default: return nil
+        try? date(name)
+    }
+
+    /// A numeric date claim (`exp`, `nbf`, `iat`) in seconds since 1970 (a fraction cut off);
+    /// nil when it is missing or null. Throws `TokenError.invalidDate` when it is there but is
+    /// not a number within `dateRange` (`9223372036854775807`, `-1`, `1e300`, `"soon"`).
+    public func date(_ name: String) throws(TokenError) -> Int64? {
+        guard let value = json[name] else { return nil }
+        switch value {
+        case .null:
+            return nil
+        case let .integer(number):
+            if Claims.dateRange.contains(number) { return number }
+        case let .real(number):
+            // Compared as doubles first: converting 1e300 or NaN to Int64 would trap.
+            if number.isFinite, number >= Double(Claims.dateRange.lowerBound),
+                number <= Double(Claims.dateRange.upperBound)
+            {
+                return Int64(number.rounded(.down))
+            }
+        default:
+            break
         }
+        throw .invalidDate(claim: name, value: LogText.oneLine(value.compactText, limit: 40))
     }
 
     /// `aud` as a list: GitLab sends one string; the JWT standard also allows a list.

@@ -62,7 +62,8 @@ public struct ClaimPolicy: Sendable {
         self.audiences = audiences
     }
 
-    /// Throws the first failed check, in the order iss, aud, exp, nbf.
+    /// Throws the first failed check, in the order iss, aud, then the dates (`exp`, `nbf`,
+    /// `iat` must be numbers between 1970 and 9999), then `exp` and `nbf` against `now`.
     public func check(_ claims: Claims, now: Int64) throws(TokenError) {
         let found = claims.string("iss")
         guard let found, ClaimPolicy.trimSlash(found) == ClaimPolicy.trimSlash(issuer) else {
@@ -72,9 +73,13 @@ public struct ClaimPolicy: Sendable {
         guard tokenAudiences.contains(where: audiences.contains) else {
             throw .wrongAudience(found: tokenAudiences, accepted: audiences)
         }
-        guard let expiry = claims.seconds("exp") else { throw .missingTime("exp") }
-        if now > expiry + ClaimPolicy.clockSkew { throw .expired(expiredAt: expiry, now: now) }
-        if let notBefore = claims.seconds("nbf"), now < notBefore - ClaimPolicy.clockSkew {
+        // Every date is range-checked before any arithmetic (`Claims.date`), and the
+        // arithmetic saturates: no value a token can carry traps.
+        guard let expiry = try claims.date("exp") else { throw .missingTime("exp") }
+        let notBefore = try claims.date("nbf")
+        _ = try claims.date("iat")
+        if now > Timestamp.adding(ClaimPolicy.clockSkew, to: expiry) { throw .expired(expiredAt: expiry, now: now) }
+        if let notBefore, now < Timestamp.adding(-ClaimPolicy.clockSkew, to: notBefore) {
             throw .notYetValid(validFrom: notBefore, now: now)
         }
     }

@@ -1,15 +1,25 @@
 import Glibc
 
+/// Where a key set came from.
+public enum KeySetOrigin: Sendable, Equatable {
+    /// The on-disk cache: a hint, which any job on a shell executor could have rewritten.
+    case cache
+    /// The issuer, over HTTPS, just now.
+    case issuer
+}
+
 /// Finds the issuer's key set: from the on-disk cache while it is fresh, otherwise through
 /// OIDC discovery (or `jwks_url`) over HTTPS, then caches it.
 ///
 /// The cache is one JSON file per issuer, written atomically (temporary file + rename), so
-/// concurrent hooks never see half a file. A cache that is missing, corrupt, stale, not owned
-/// by this user, or writable by others is ignored; a cache that cannot be written is skipped.
-/// Neither ever fails the job.
+/// concurrent hooks never see half a file. It is read without blocking and without following
+/// a symbolic link, and used only when it passes every check of `KeySetCacheEntry.decode`
+/// (owner, mode, size, types, ranges, key sizes); otherwise it is ignored. A cache that
+/// cannot be written is skipped with one log line. Neither ever fails the job, and
+/// `TokenVerifier` fetches once more when a cached key does not verify the token.
 public final class KeySetSource {
     /// How long a cached key set is used without asking the issuer again.
-    public static let cacheLifetime: Int64 = 3600
+    public static let cacheLifetime: Int64 = KeySetCacheEntry.lifetime
 
     private let issuer: String
     private let configuredKeySetURL: String?
@@ -66,7 +76,13 @@ public final class KeySetSource {
 
     /// The key set: cached when fresh (unless `refresh`), fetched otherwise.
     public func keySet(refresh: Bool) throws(KeySetError) -> JSONWebKeySet {
-        if !refresh, let cached = readCache() { return cached }
+        try keySetWithOrigin(bypassingCache: refresh).keys
+    }
+
+    /// The key set and where it came from: the cache when it holds a usable, fresh entry
+    /// (unless `bypassingCache`), else the issuer, whose answer is then cached.
+    public func keySetWithOrigin(bypassingCache: Bool) throws(KeySetError) -> (keys: JSONWebKeySet, origin: KeySetOrigin) {
+        if !bypassingCache, let cached = readCache() { return (cached, .cache) }
         let url: String
         if let configuredKeySetURL {
             url = configuredKeySetURL
@@ -82,7 +98,7 @@ public final class KeySetSource {
         }
         if keySet.keys.isEmpty { throw .invalidDocument(url: url, reason: "the key set has no RSA signing key") }
         writeCache(url: url, document: document)
-        return keySet
+        return (keySet, .issuer)
     }
 
     private func discoverKeySetURL() throws(KeySetError) -> String {
@@ -125,33 +141,26 @@ public final class KeySetSource {
         }
     }
 
+    /// The cached key set when the cache file passes every check; nil (silently) otherwise.
     private func readCache() -> JSONWebKeySet? {
-        guard let cacheFile else { return nil }
-        var status = stat()
-        guard stat(cacheFile, &status) == 0, status.st_uid == getuid(), status.st_mode & 0o022 == 0,
-            let bytes = try? FileSystem.read(cacheFile, limit: 1 << 20), let cache = try? JSONValue.parse(bytes),
-            case let .integer(fetchedAt)? = cache["fetched_at"], let url = cache["jwks_uri"]?.stringValue,
-            cache["issuer"]?.stringValue == issuer, let document = cache["jwks"]
+        guard let cacheFile,
+            let (bytes, ownership) = try? FileSystem.readWithOwnership(
+                cacheFile, limit: KeySetCacheEntry.maximumSize, links: .refuse),
+            case let .success(entry) = KeySetCacheEntry.decode(
+                bytes, ownership: ownership, user: geteuid(), issuer: issuer, configuredKeySetURL: configuredKeySetURL,
+                now: clock.now())
         else { return nil }
-        let age = clock.now() - fetchedAt
-        guard age >= -60, age < KeySetSource.cacheLifetime else { return nil }
-        if let configuredKeySetURL, configuredKeySetURL != url { return nil }
-        guard case let .success(keySet) = JSONWebKeySet.parse(document), !keySet.keys.isEmpty else { return nil }
-        keySetURL = url
-        return keySet
+        keySetURL = entry.keySetURL
+        return entry.keySet
     }
 
     private func writeCache(url: String, document: JSONValue) {
-        guard let cacheFile, let directory = cacheFile.split(separator: "/", omittingEmptySubsequences: false).dropLast()
-            .joined(separator: "/") as String?
-        else { return }
-        let cache = JSONValue.object([
-            ("issuer", .string(issuer)), ("jwks_uri", .string(url)), ("fetched_at", .integer(clock.now())),
-            ("jwks", document),
-        ])
+        guard let cacheFile, let slash = cacheFile.lastIndex(of: "/") else { return }
+        let directory = String(cacheFile[..<slash])
+        let bytes = KeySetCacheEntry.encode(issuer: issuer, keySetURL: url, fetchedAt: clock.now(), document: document)
         do {
-            try FileSystem.makeDirectories(directory, mode: 0o700)
-            try FileSystem.writeAtomically(Array(cache.compactText.utf8), to: cacheFile, mode: 0o600)
+            if !directory.isEmpty { try FileSystem.makeDirectories(directory, mode: 0o700) }
+            try FileSystem.writeAtomically(bytes, to: cacheFile, mode: 0o600)
         } catch {
             log("key set cache not written (\(error)); continuing without it")
         }

@@ -14,6 +14,8 @@ public enum TokenError: Error, Equatable, Sendable, CustomStringConvertible {
     case expired(expiredAt: Int64, now: Int64)
     case notYetValid(validFrom: Int64, now: Int64)
     case missingTime(String)
+    /// A date claim that is not a number of seconds between 1970 and 9999.
+    case invalidDate(claim: String, value: String)
 
     public var description: String {
         switch self {
@@ -42,11 +44,13 @@ public enum TokenError: Error, Equatable, Sendable, CustomStringConvertible {
             let got = found.isEmpty ? "missing" : found.map { "\"\($0)\"" }.joined(separator: ", ")
             return "the ID token's audience (aud) is \(got) but the mapping accepts \(list); set `aud: \(accepted.first ?? "sts.amazonaws.com")` in the job's id_tokens"
         case let .expired(expiredAt, now):
-            return "the ID token expired \(now - expiredAt) seconds ago (exp \(expiredAt), allowed clock skew 60 s); GitLab tokens live as long as the job timeout. Retry the job"
+            return "the ID token expired \(Timestamp.seconds(from: expiredAt, to: now)) seconds ago (exp \(expiredAt), allowed clock skew 60 s); GitLab tokens live as long as the job timeout. Retry the job"
         case let .notYetValid(validFrom, now):
-            return "the ID token is not yet valid: nbf is \(validFrom - now) seconds in the future (allowed clock skew 60 s); check the runner's clock"
+            return "the ID token is not yet valid: nbf is \(Timestamp.seconds(from: now, to: validFrom)) seconds in the future (allowed clock skew 60 s); check the runner's clock"
         case let .missingTime(claim):
             return "the ID token has no numeric `\(claim)` claim"
+        case let .invalidDate(claim, value):
+            return "the ID token's `\(claim)` claim is \(value), not a date between 1970 and 9999 in seconds; GitLab never issues such a token: check that the job's id_tokens variable holds the token GitLab issued, unchanged"
         }
     }
 }

@@ -5,9 +5,14 @@ public struct VerifiedToken: Sendable {
 }
 
 /// Verifies an ID token the way `hook` and `explain --token-file` both need: structure and
-/// algorithm, then `iss`/`aud`/`exp`/`nbf`, then the RSA signature with the issuer's key
-/// (refetching the key set once when the `kid` is unknown, for key rotation). RS384 and
-/// RS512 are accepted with the same RSA keys as RS256, even when the JWK says `alg: RS256`.
+/// algorithm, then `iss`/`aud`/`exp`/`nbf`, then the RSA signature with the issuer's key.
+/// RS384 and RS512 are accepted with the same RSA keys as RS256, even when the JWK says
+/// `alg: RS256`.
+///
+/// The key set is fetched once more, bypassing the cache, when the first try fails and
+/// another may succeed: always when the keys came from the cache (which a job on a shell
+/// executor may have rewritten: a swapped key, a missing one), and when a freshly fetched set
+/// lacks the token's `kid` (the issuer rotated its keys). Never more than once per token.
 public struct TokenVerifier {
     public let policy: ClaimPolicy
     public let keys: KeySetSource
@@ -23,23 +28,41 @@ public struct TokenVerifier {
     public func verify(_ token: String) throws -> VerifiedToken {
         let jwt = try JWT(token)
         try policy.check(jwt.claims, now: clock.now())
-        var keySet = try keys.keySet(refresh: false)
-        if keySet.key(for: jwt.keyID) == nil {
-            keySet = try keys.keySet(refresh: true)
+        let first = try keys.keySetWithOrigin(bypassingCache: false)
+        do {
+            try checkSignature(jwt, keySet: first.keys)
+        } catch {
+            guard first.origin == .cache || error.isMissingKey else { throw error }
+            try checkSignature(jwt, keySet: try keys.keySetWithOrigin(bypassingCache: true).keys)
         }
+        return VerifiedToken(raw: token, claims: jwt.claims)
+    }
+
+    /// Throws unless `keySet` holds the token's key and it verifies the signature.
+    private func checkSignature(_ jwt: JWT, keySet: JSONWebKeySet) throws(TokenError) {
         guard let key = keySet.key(for: jwt.keyID) else {
-            if let keyID = jwt.keyID { throw TokenError.unknownKeyID(keyID, keySetURL: keys.keySetURL) }
-            throw TokenError.missingKeyID(keySetURL: keys.keySetURL)
+            if let keyID = jwt.keyID { throw .unknownKeyID(keyID, keySetURL: keys.keySetURL) }
+            throw .missingKeyID(keySetURL: keys.keySetURL)
         }
+        if let problem = key.problem { throw .unusableKey(keyID: key.keyID ?? "?", reason: problem) }
         let publicKey: RSAPublicKey
         do {
             publicKey = try RSAPublicKey(modulus: key.modulus, exponent: key.exponent)
         } catch {
-            throw TokenError.unusableKey(keyID: key.keyID ?? "?", reason: error.description)
+            throw .unusableKey(keyID: key.keyID ?? "?", reason: error.description)
         }
         guard publicKey.verify(signature: jwt.signature, message: jwt.signingInput, algorithm: jwt.algorithm) else {
-            throw TokenError.badSignature
+            throw .badSignature
         }
-        return VerifiedToken(raw: token, claims: jwt.claims)
+    }
+}
+
+extension TokenError {
+    /// The key set does not have the token's key (an unknown `kid`, or no `kid` and several keys).
+    var isMissingKey: Bool {
+        switch self {
+        case .unknownKeyID, .missingKeyID: return true
+        default: return false
+        }
     }
 }

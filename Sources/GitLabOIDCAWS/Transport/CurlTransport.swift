@@ -84,11 +84,10 @@ public final class CurlTransport: HTTPTransport {
             throw failure(.tooLarge(limit: settings.maximumResponseBytes), request, detail: "")
         }
         guard code == CURLE_OK else {
-            let detail = String(cString: goa_curl_easy_strerror(code))
-            let extra = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let errorText = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw failure(
                 kind(of: code, handle: handle, settings: settings, attemptTimeout: timeout), request,
-                detail: extra.isEmpty || extra == detail ? detail : "\(detail) (\(extra))")
+                detail: describe(code, errorText: errorText))
         }
         var status = 0
         _ = goa_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
@@ -99,6 +98,20 @@ public final class CurlTransport: HTTPTransport {
         TransportError(
             kind: kind, url: request.url, detail: detail,
             proxySettings: ProxyEnvironment.describe(url: request.url, environment: environment))
+    }
+
+    /// libcurl's words for a failure: `curl_easy_strerror`, plus its error buffer when that
+    /// says more. Both are scrubbed of every proxy variable's user name and password
+    /// (libcurl puts the whole proxy URL in some messages, e.g. "Unsupported proxy syntax in
+    /// '...'"); a text that would still show one is left out.
+    private func describe(_ code: CURLcode, errorText: String) -> String {
+        let summary =
+            ProxyEnvironment.scrubbedOrNil(String(cString: goa_curl_easy_strerror(code)), environment: environment)
+            ?? "libcurl error \(code.rawValue)"
+        guard !errorText.isEmpty, errorText != summary,
+            let extra = ProxyEnvironment.scrubbedOrNil(errorText, environment: environment)
+        else { return summary }
+        return "\(summary) (\(extra))"
     }
 
     /// Whole milliseconds for libcurl: at least 1, at most a day (also for infinity or NaN).
