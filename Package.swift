@@ -5,8 +5,10 @@ let package = Package(
     name: "gitlab-oidc-aws",
     products: [
         .executable(name: "gitlab-oidc-aws", targets: ["gitlab-oidc-aws"]),
-        // For the fuzz targets in Fuzz/, a separate package that builds them with libFuzzer.
         .library(name: "GitLabOIDCAWS", targets: ["GitLabOIDCAWS"]),
+        // Test-only: what the fuzz targets in Fuzz/ run (a separate package that builds them
+        // with libFuzzer). Not part of the executable.
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -50,9 +52,18 @@ let package = Package(
             ],
             swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["GitLabOIDCAWS"],
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
+        ),
         .testTarget(
             name: "GitLabOIDCAWSTests",
-            dependencies: ["GitLabOIDCAWS"]
+            dependencies: ["GitLabOIDCAWS", "FuzzTargets"]
+        ),
+        .testTarget(
+            name: "FuzzTargetsTests",
+            dependencies: ["FuzzTargets", "GitLabOIDCAWS"]
         ),
     ]
 )

@@ -12,7 +12,7 @@ let package = Package(
         .systemLibrary(name: "CFuzzer"),
         .executableTarget(
             name: "gitlab-oidc-aws-fuzz",
-            dependencies: ["CFuzzer", .product(name: "GitLabOIDCAWS", package: "gitlab-oidc-aws")]
+            dependencies: ["CFuzzer", .product(name: "FuzzTargets", package: "gitlab-oidc-aws")]
         ),
     ]
 )

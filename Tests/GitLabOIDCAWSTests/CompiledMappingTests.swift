@@ -1,3 +1,4 @@
+import FuzzTargets
 import Glibc
 import Testing
 
@@ -150,10 +151,10 @@ import Testing
                 _ = try? compiled.firstMatch(claims: Claims(strings: [("project_path", "platform/infra")]))
                 _ = try? compiled.rules()
             }
-            FuzzEntryPoints.compiledMapping(damaged)
+            FuzzTargets.compiledMapping(damaged)
         }
-        FuzzEntryPoints.compiledMapping([])
-        FuzzEntryPoints.compiledMapping(Array(original[..<60]))
+        FuzzTargets.compiledMapping([])
+        FuzzTargets.compiledMapping(Array(original[..<60]))
     }
 
     // MARK: The hook's choice between compiled and TOML

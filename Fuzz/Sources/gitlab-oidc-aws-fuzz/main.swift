@@ -1,8 +1,8 @@
 import CFuzzer
-import GitLabOIDCAWS
+import FuzzTargets
 import Glibc
 
-// Runs libFuzzer on the entry point named by $FUZZ_TARGET (FuzzEntryPoints.targets, or
+// Runs libFuzzer on the entry point named by $FUZZ_TARGET (FuzzTargets.all, or
 // mapping-in-process: the mapping loader without its parser sandbox); the command-line
 // arguments are libFuzzer's.
 
@@ -15,7 +15,7 @@ func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
-let targets = FuzzEntryPoints.targets + [("mapping-in-process", FuzzEntryPoints.mappingInProcess)]
+let targets = FuzzTargets.all + [("mapping-in-process", FuzzTargets.mappingInProcess)]
 let name = getenv("FUZZ_TARGET").map { String(cString: $0) } ?? ""
 guard let target = targets.first(where: { $0.name == name }) else {
     let names = targets.map(\.name).joined(separator: ", ")

@@ -52,8 +52,10 @@ public struct CompiledMapping: Sendable {
     /// The layout version this program writes and reads.
     public static let formatVersion: UInt32 = 1
     static let magic = Array("GOAWSMAP".utf8)
-    static let headerSize = 8 + 4 + 4 + 32
-    static let digestSize = 32
+    /// Bytes before the settings: magic, version, length, the mapping file's SHA-256.
+    public static let headerSize = 8 + 4 + 4 + 32
+    /// Bytes of the trailing SHA-256 of everything before it.
+    public static let digestSize = 32
 
     /// The top-level settings; `rules` is empty (rules are decoded on demand).
     public let settings: Mapping

@@ -129,7 +129,7 @@ public enum Hook {
 
     /// The expiry of credentials for `role` already in the env file, when they are complete
     /// and valid for more than `reuseMargin`.
-    static func reusableExpiration(in entries: [String: String], role: String, now: Int64) -> Int64? {
+    public static func reusableExpiration(in entries: [String: String], role: String, now: Int64) -> Int64? {
         guard entries["GITLAB_OIDC_AWS_ROLE_ARN"] == role, entries["AWS_ACCESS_KEY_ID"] != nil,
             entries["AWS_SECRET_ACCESS_KEY"] != nil, entries["AWS_SESSION_TOKEN"] != nil,
             let expiration = entries["AWS_CREDENTIAL_EXPIRATION"].flatMap(Timestamp.parse),

@@ -49,6 +49,11 @@ public enum FileSystem {
         public let owner: uid_t
         /// The permission bits (`st_mode & 0o7777`).
         public let permissions: mode_t
+
+        public init(owner: uid_t, permissions: mode_t) {
+            self.owner = owner
+            self.permissions = permissions
+        }
     }
 
     /// Whether a read follows a symbolic link in the last part of the path.

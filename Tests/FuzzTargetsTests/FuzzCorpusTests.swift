@@ -1,14 +1,16 @@
 import Glibc
 import Testing
 
-@testable import GitLabOIDCAWS
+import GitLabOIDCAWS
+
+@testable import FuzzTargets
 
 /// Replays every input in `Fuzz/corpus/<target>/` (the seeds, and every input that once
 /// crashed a fuzzer) through the same entry point the fuzzer runs.
 @Suite struct FuzzCorpusTests {
     static let corpus: String = {
         var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)  // Tests/GitLabOIDCAWSTests/FuzzCorpusTests.swift
+        parts.removeLast(3)  // Tests/FuzzTargetsTests/FuzzCorpusTests.swift
         return parts.joined(separator: "/") + "/Fuzz/corpus"
     }()
 
@@ -23,9 +25,9 @@ import Testing
         return names.sorted().map { "\(directory)/\($0)" }
     }
 
-    @Test(arguments: FuzzEntryPoints.targets.map(\.name))
+    @Test(arguments: FuzzTargets.all.map(\.name))
     func replaysTheCorpus(target: String) throws {
-        let run = try #require(FuzzEntryPoints.targets.first { $0.name == target }?.run)
+        let run = try #require(FuzzTargets.all.first { $0.name == target }?.run)
         let inputs = FuzzCorpusTests.files(in: "\(FuzzCorpusTests.corpus)/\(target)")
         #expect(inputs.count >= 5, "the seed corpus of \(target) is missing")
         for path in inputs {

@@ -1,55 +1,6 @@
-/// The code the fuzz targets in `Fuzz/` run, and the unit test that replays their corpus.
-///
-/// Each entry point takes arbitrary bytes, feeds them to one parser the hook exposes to
-/// untrusted input, and checks what must hold whatever the input. A broken invariant stops
-/// the process through `precondition`, which libFuzzer reports as a crash, like any other
-/// trap (index out of range, overflow, a sanitizer finding).
-public enum FuzzEntryPoints {
-    /// Every target, by the name of its corpus folder `Fuzz/corpus/<name>/`.
-    public static let targets: [(name: String, run: @Sendable ([UInt8]) -> Void)] = [
-        ("token", token), ("sts-answer", stsAnswer), ("mapping", { mapping($0, parserGuard: .childProcess) }),
-        ("compiled-mapping", compiledMapping), ("pattern", pattern),
-    ]
+import GitLabOIDCAWS
 
-    /// `mapping` without the parser's child process, for fast fuzzing (see `mapping`).
-    public static let mappingInProcess: @Sendable ([UInt8]) -> Void = { mapping($0, parserGuard: .none) }
-
-    /// Token decoding (`JWT.init`), then what the hook derives from an unverified token:
-    /// the claim checks, rule matching and the session name.
-    public static func token(_ input: [UInt8]) {
-        let text = String(decoding: input, as: UTF8.self)
-        guard let jwt = try? JWT(text) else { return }
-        precondition(text.utf8.count <= JWT.maximumLength, "an over-long token was accepted")
-        precondition(text.utf8.starts(with: jwt.signingInput), "the signing input is not a prefix of the token")
-        precondition(!jwt.signature.isEmpty, "an empty signature was accepted")
-        precondition(jwt.claims.json.objectMembers != nil, "the claims are not an object")
-        _ = try? ClaimPolicy(issuer: "https://gitlab.example.com", audiences: ["sts.amazonaws.com"])
-            .check(jwt.claims, now: 1_800_000_000)
-        _ = RuleMatcher.firstMatch(in: sampleRules, claims: jwt.claims)
-        checkSessionName(SessionName.render("gitlab-{project_id}-{job_id}-{ref}", claims: jwt.claims))
-    }
-
-    /// STS answer parsing (`STS.parseAnswer`). The first byte picks the HTTP status, the rest
-    /// is the body.
-    public static func stsAnswer(_ input: [UInt8]) {
-        let statuses = [200, 400, 403, 500, 503, 302]
-        let status = input.first.map { statuses[Int($0) % statuses.count] } ?? 200
-        do {
-            let credentials = try STS.parseAnswer(status: status, body: Array(input.dropFirst()))
-            precondition((200..<300).contains(status), "credentials accepted from HTTP \(status)")
-            for value in [credentials.accessKeyID, credentials.secretAccessKey, credentials.sessionToken] {
-                precondition(!value.isEmpty && !value.utf8.contains(where: isControl), "unusable credential value")
-            }
-            precondition((try? EnvFile.render(EnvLines.credentials(credentials, role: "r", region: "us-east-1"))) != nil)
-        } catch {
-            // Messages reach the job log: one line, bounded, whatever the server sent.
-            let message = error.description
-            precondition(!message.utf8.contains(where: isControl), "control characters in an STS error message")
-            precondition(message.utf8.count <= 4096, "an STS error message of \(message.utf8.count) bytes")
-            _ = error.retryDecision(afterAttempt: 1)
-        }
-    }
-
+extension FuzzTargets {
     /// Mapping loading (`MappingLoader.parse` with `parserGuard`: `.childProcess` as `load`
     /// does, or `.none`); a mapping that loads is then used the way the hook uses it: rules
     /// matched against a token's claims, session names rendered.
@@ -131,42 +82,6 @@ public enum FuzzEntryPoints {
         precondition(
             matched == ReferenceGlob(pattern: patternBytes, value: valueBytes).matches(),
             "Pattern(\(source.debugDescription)).matches(\(value.debugDescription)) is \(matched)")
-    }
-
-    // MARK: Shared fixtures and checks
-
-    static let sampleClaims = Claims(strings: [
-        ("project_path", "group/project"), ("namespace_path", "group"), ("ref", "main"), ("ref_type", "branch"),
-        ("ref_protected", "true"), ("project_id", "42"), ("job_id", "1001"), ("environment", "production"),
-    ])
-
-    static let sampleRules: [Rule] = {
-        let role = RoleARN("arn:aws:iam::111122223333:role/deploy")!
-        return [
-            Rule(
-                number: 1, line: 1, name: nil, role: role,
-                conditions: [
-                    Condition(claim: "project_path", patterns: [Pattern("group/**"), Pattern("*/infra")], line: 2),
-                    Condition(claim: "ref", patterns: [Pattern("main")], line: 3),
-                ]),
-            Rule(
-                number: 2, line: 4, name: nil, role: role,
-                conditions: [Condition(claim: "namespace_path", patterns: [Pattern("**")], line: 5)]),
-        ]
-    }()
-
-    static func isControl(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x7F }
-
-    static func checkSessionName(_ name: String) {
-        precondition(name.utf8.count <= 64, "a session name of \(name.utf8.count) bytes")
-        precondition(name.utf8.count >= 2, "a session name shorter than 2 characters")
-        precondition(
-            name.unicodeScalars.allSatisfy(SessionName.isAllowed), "a session name with characters STS refuses")
-    }
-
-    static func checkDiagnostic(_ diagnostic: ConfigDiagnostic, lineCount: Int) {
-        precondition((0...lineCount).contains(diagnostic.line), "a diagnostic on line \(diagnostic.line) of \(lineCount)")
-        _ = diagnostic.description
     }
 }
 
