@@ -23,10 +23,10 @@ extension FuzzTargets {
             else { preconditionFailure("credentials that cannot be written to the env file") }
             let entries = EnvFile.parse(Array(text.utf8))
             precondition(entries["AWS_SECRET_ACCESS_KEY"] == credentials.secretAccessKey, "the env file changes a value")
-            for now in [Int64(0), FuzzTargets.now, credentials.expiration] {
+            for now in [Int64.min, 0, FuzzTargets.now, credentials.expiration, .max] {
                 let reusable = Hook.reusableExpiration(in: entries, role: role, now: now)
                 precondition(
-                    (reusable != nil) == (credentials.expiration - now > reuseMargin), "the reuse decision is wrong")
+                    (reusable != nil) == (Timestamp.seconds(from: now, to: credentials.expiration) > reuseMargin), "the reuse decision is wrong")
             }
             let cache = Array(CredentialProcess.cacheText(credentials, role: role).utf8)
             let cached = CredentialProcess.cachedCredentials(cache, role: role, now: credentials.expiration - 3600)
@@ -49,10 +49,10 @@ extension FuzzTargets {
             precondition(!key.contains("="), "an entry's key holds =")
         }
         let role = entries["GITLAB_OIDC_AWS_ROLE_ARN"] ?? "arn:aws:iam::111122223333:role/deploy"
-        for now in [Int64(0), FuzzTargets.now, Timestamp.latest, Timestamp.earliest] {
+        for now in [Int64.min, Timestamp.earliest, 0, FuzzTargets.now, Timestamp.latest, .max] {
             guard let expiration = Hook.reusableExpiration(in: entries, role: role, now: now) else { continue }
             precondition(Timestamp.representable.contains(expiration), "an expiration beyond RFC 3339 reused")
-            precondition(expiration - now > reuseMargin, "credentials reused too close to their expiry")
+            precondition(Timestamp.seconds(from: now, to: expiration) > reuseMargin, "credentials reused too close to their expiry")
             _ = Timestamp.format(expiration)
         }
     }
@@ -61,9 +61,10 @@ extension FuzzTargets {
     /// job's folder where the job can rewrite it.
     public static func credentialCache(_ input: [UInt8]) {
         let role = "arn:aws:iam::111122223333:role/deploy"
-        for now in [Int64(0), FuzzTargets.now, Timestamp.latest, Timestamp.earliest] {
+        for now in [Int64.min, Timestamp.earliest, 0, FuzzTargets.now, Timestamp.latest, .max] {
             guard let credentials = CredentialProcess.cachedCredentials(input, role: role, now: now) else { continue }
-            precondition(credentials.expiration - now > CredentialProcess.refreshMargin, "stale credentials handed out")
+            precondition(
+                Timestamp.seconds(from: now, to: credentials.expiration) > CredentialProcess.refreshMargin, "stale credentials handed out")
             for value in [credentials.accessKeyID, credentials.secretAccessKey, credentials.sessionToken] {
                 precondition(!value.isEmpty, "an empty credential handed out")
             }

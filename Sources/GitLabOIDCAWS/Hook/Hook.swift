@@ -133,7 +133,7 @@ public enum Hook {
         guard entries["GITLAB_OIDC_AWS_ROLE_ARN"] == role, entries["AWS_ACCESS_KEY_ID"] != nil,
             entries["AWS_SECRET_ACCESS_KEY"] != nil, entries["AWS_SESSION_TOKEN"] != nil,
             let expiration = entries["AWS_CREDENTIAL_EXPIRATION"].flatMap(Timestamp.parse),
-            expiration - now > reuseMargin
+            Timestamp.seconds(from: now, to: expiration) > reuseMargin
         else { return nil }
         return expiration
     }

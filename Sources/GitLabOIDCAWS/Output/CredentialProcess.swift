@@ -138,7 +138,7 @@ public enum CredentialProcess {
             let secretAccessKey = json["SecretAccessKey"]?.stringValue, !secretAccessKey.isEmpty,
             let sessionToken = json["SessionToken"]?.stringValue, !sessionToken.isEmpty,
             let expiration = json["Expiration"]?.stringValue.flatMap(Timestamp.parse),
-            expiration - now > refreshMargin
+            Timestamp.seconds(from: now, to: expiration) > refreshMargin
         else { return nil }
         return AWSCredentials(
             accessKeyID: accessKeyID, secretAccessKey: secretAccessKey, sessionToken: sessionToken,
