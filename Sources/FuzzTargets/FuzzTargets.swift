@@ -73,7 +73,8 @@ public enum FuzzTargets {
     }
 
     static func checkDiagnostic(_ diagnostic: ConfigDiagnostic, lineCount: Int) {
-        precondition((0...lineCount).contains(diagnostic.line), "a diagnostic on line \(diagnostic.line) of \(lineCount)")
+        precondition(
+            (0...lineCount).contains(diagnostic.line), "a diagnostic on line \(diagnostic.line) of \(lineCount)")
         _ = diagnostic.description
     }
 }

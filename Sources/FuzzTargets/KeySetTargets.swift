@@ -47,7 +47,8 @@ extension FuzzTargets {
             precondition(owner == 1000 && permissions & 0o022 == 0, "a cache file of someone else was used")
             precondition(bytes.count <= KeySetCacheEntry.maximumSize)
             let age = FuzzTargets.now - entry.fetchedAt
-            precondition(age >= -KeySetCacheEntry.clockSkew && age < KeySetCacheEntry.lifetime, "a stale cache was used")
+            precondition(
+                age >= -KeySetCacheEntry.clockSkew && age < KeySetCacheEntry.lifetime, "a stale cache was used")
             precondition(configured == nil || configured == entry.keySetURL, "a cache for another jwks_url was used")
             precondition(!entry.keySet.keys.isEmpty && entry.keySet.keys.count <= KeySetCacheEntry.maximumKeys)
             for key in entry.keySet.keys { precondition(key.problem == nil, "a cached key with a problem was used") }

@@ -22,11 +22,13 @@ extension FuzzTargets {
             guard let text = try? EnvFile.render(EnvLines.credentials(credentials, role: role, region: "us-east-1"))
             else { preconditionFailure("credentials that cannot be written to the env file") }
             let entries = EnvFile.parse(Array(text.utf8))
-            precondition(entries["AWS_SECRET_ACCESS_KEY"] == credentials.secretAccessKey, "the env file changes a value")
+            precondition(
+                entries["AWS_SECRET_ACCESS_KEY"] == credentials.secretAccessKey, "the env file changes a value")
             for now in [Int64.min, 0, FuzzTargets.now, credentials.expiration, .max] {
                 let reusable = Hook.reusableExpiration(in: entries, role: role, now: now)
                 precondition(
-                    (reusable != nil) == (Timestamp.seconds(from: now, to: credentials.expiration) > reuseMargin), "the reuse decision is wrong")
+                    (reusable != nil) == (Timestamp.seconds(from: now, to: credentials.expiration) > reuseMargin),
+                    "the reuse decision is wrong")
             }
             let cache = Array(CredentialProcess.cacheText(credentials, role: role).utf8)
             let cached = CredentialProcess.cachedCredentials(cache, role: role, now: credentials.expiration - 3600)
@@ -52,7 +54,9 @@ extension FuzzTargets {
         for now in [Int64.min, Timestamp.earliest, 0, FuzzTargets.now, Timestamp.latest, .max] {
             guard let expiration = Hook.reusableExpiration(in: entries, role: role, now: now) else { continue }
             precondition(Timestamp.representable.contains(expiration), "an expiration beyond RFC 3339 reused")
-            precondition(Timestamp.seconds(from: now, to: expiration) > reuseMargin, "credentials reused too close to their expiry")
+            precondition(
+                Timestamp.seconds(from: now, to: expiration) > reuseMargin,
+                "credentials reused too close to their expiry")
             _ = Timestamp.format(expiration)
         }
     }
@@ -64,7 +68,8 @@ extension FuzzTargets {
         for now in [Int64.min, Timestamp.earliest, 0, FuzzTargets.now, Timestamp.latest, .max] {
             guard let credentials = CredentialProcess.cachedCredentials(input, role: role, now: now) else { continue }
             precondition(
-                Timestamp.seconds(from: now, to: credentials.expiration) > CredentialProcess.refreshMargin, "stale credentials handed out")
+                Timestamp.seconds(from: now, to: credentials.expiration) > CredentialProcess.refreshMargin,
+                "stale credentials handed out")
             for value in [credentials.accessKeyID, credentials.secretAccessKey, credentials.sessionToken] {
                 precondition(!value.isEmpty, "an empty credential handed out")
             }

@@ -33,7 +33,8 @@ import GitLabOIDCAWS
 
     @Test(arguments: expectations)
     func seedVerifiesAsItsNameSays(name: String, outcome: String) throws {
-        let token = String(decoding: try FileSystem.read("\(FuzzCorpusTests.corpus)/token/seed-signed-\(name)"), as: UTF8.self)
+        let token = String(
+            decoding: try FileSystem.read("\(FuzzCorpusTests.corpus)/token/seed-signed-\(name)"), as: UTF8.self)
         let issuer = LocalIssuer(document: LocalIssuer.seedDocument)
         do {
             let verified = try issuer.verifier().verify(token)

@@ -16,7 +16,9 @@ final class ScratchFolder {
     deinit {
         guard let folder = opendir(path) else { return }
         while let entry = readdir(folder) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
             if name == "." || name == ".." { continue }
             if unlink("\(path)/\(name)") != 0 { rmdir("\(path)/\(name)") }
         }
@@ -56,8 +58,9 @@ final class ScratchFolder {
         #expect(FileSystem.contentsOfOwnFile(fifo) == nil)
         #expect(!FileSystem.isReadableFile(fifo))
         #expect(EnvFile.entries(at: fifo).isEmpty)
-        #expect(FileError(path: fifo, operation: "read", notRegular: .fifo).description.hasSuffix(
-            "it is a FIFO (named pipe), not a regular file"))
+        #expect(
+            FileError(path: fifo, operation: "read", notRegular: .fifo).description.hasSuffix(
+                "it is a FIFO (named pipe), not a regular file"))
     }
 
     @Test func refusesDirectoriesAndDevices() {
@@ -141,9 +144,12 @@ final class ScratchFolder {
                 "AWS_CREDENTIAL_EXPIRATION": expiration, "GITLAB_OIDC_AWS_ROLE_ARN": role,
             ]
         }
-        #expect(Hook.reusableExpiration(in: entries("9999-12-31T23:59:59Z"), role: role, now: 1_800_000_000) == Timestamp.latest)
+        #expect(
+            Hook.reusableExpiration(in: entries("9999-12-31T23:59:59Z"), role: role, now: 1_800_000_000)
+                == Timestamp.latest)
         #expect(Hook.reusableExpiration(in: entries("0001-01-01T00:00:00Z"), role: role, now: 1_800_000_000) == nil)
         #expect(Hook.reusableExpiration(in: entries("99999-01-01T00:00:00Z"), role: role, now: 1_800_000_000) == nil)
-        #expect(Hook.reusableExpiration(in: entries("9999-12-31T23:59:59Z"), role: role, now: Timestamp.earliest) != nil)
+        #expect(
+            Hook.reusableExpiration(in: entries("9999-12-31T23:59:59Z"), role: role, now: Timestamp.earliest) != nil)
     }
 }

@@ -8,7 +8,8 @@ import Testing
     let policy = ClaimPolicy(issuer: "https://gitlab.example.com", audiences: ["sts.amazonaws.com"])
 
     func claims(_ dates: String) -> Claims {
-        Claims(json: try! JSONValue.parse(#"{"iss":"https://gitlab.example.com","aud":"sts.amazonaws.com",\#(dates)}"#))!
+        Claims(
+            json: try! JSONValue.parse(#"{"iss":"https://gitlab.example.com","aud":"sts.amazonaws.com",\#(dates)}"#))!
     }
 
     @Test(arguments: [
@@ -35,14 +36,17 @@ import Testing
             #expect(refused == claim)
             // The value as JSON; doubles with 17 digits (1e300 is 1.0000000000000001e300).
             #expect(shown.hasPrefix(value), "\(shown)")
-            #expect(error?.description.contains("`\(claim)` claim is \(shown), not a date between 1970 and 9999") == true)
+            #expect(
+                error?.description.contains("`\(claim)` claim is \(shown), not a date between 1970 and 9999") == true)
         }
     }
 
     @Test func datesAtTheEdgesOfTheRangeAreCompared() throws {
         try policy.check(claims(#""exp":253402300799,"nbf":0,"iat":0"#), now: 1_800_000_000)
         try policy.check(claims(#""exp":1800000000.9"#), now: 1_800_000_060)
-        #expect(throws: TokenError.expired(expiredAt: 0, now: .max)) { try policy.check(claims(#""exp":0"#), now: .max) }
+        #expect(throws: TokenError.expired(expiredAt: 0, now: .max)) {
+            try policy.check(claims(#""exp":0"#), now: .max)
+        }
         #expect(throws: TokenError.notYetValid(validFrom: 253_402_300_799, now: .min)) {
             try policy.check(claims(#""exp":253402300799,"nbf":253402300799"#), now: .min)
         }
@@ -70,7 +74,10 @@ import Testing
         #expect(Timestamp.format(Timestamp.latest) == "9999-12-31T23:59:59Z")
         #expect(Timestamp.format(Timestamp.earliest) == "0001-01-01T00:00:00Z")
         #expect(Timestamp.format(-1) == "1969-12-31T23:59:59Z")
-        for outside in ["0000-12-31T23:59:59Z", "0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01", "2026-01-01T00:00:00+24:00"] {
+        for outside in [
+            "0000-12-31T23:59:59Z", "0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01",
+            "2026-01-01T00:00:00+24:00",
+        ] {
             #expect(Timestamp.parse(outside) == nil, "\(outside)")
         }
         // Total: any Int64 formats without trapping.
@@ -81,7 +88,9 @@ import Testing
 
     /// STS may answer any year; the credentials keep it, and the hook writes it back exactly.
     @Test func stsExpirationsAtTheEdgesGoThroughUnchanged() throws {
-        for (text, seconds) in [("9999-12-31T23:59:59Z", Timestamp.latest), ("0001-01-01T00:00:00.5Z", Timestamp.earliest)] {
+        for (text, seconds) in [
+            ("9999-12-31T23:59:59Z", Timestamp.latest), ("0001-01-01T00:00:00.5Z", Timestamp.earliest),
+        ] {
             let body = """
                 <AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>\
                 <AccessKeyId>ASIA</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken>\

@@ -37,7 +37,9 @@ enum KeySets {
         return Base64URL.encode(bytes)
     }()
 
-    static func cacheFile(fetchedAt: String = "\(now - 10)", jwks: String = real, issuer: String = issuer, url: String = ServedKeySet.url) -> String {
+    static func cacheFile(
+        fetchedAt: String = "\(now - 10)", jwks: String = real, issuer: String = issuer, url: String = ServedKeySet.url
+    ) -> String {
         #"{"issuer":"\#(issuer)","jwks_uri":"\#(url)","fetched_at":\#(fetchedAt),"jwks":\#(jwks)}"#
     }
 
@@ -53,7 +55,8 @@ enum KeySets {
 
     static func verifier(_ transport: ServedKeySet, cache: String?) -> TokenVerifier {
         TokenVerifier(
-            policy: ClaimPolicy(issuer: issuer, audiences: ["sts.amazonaws.com"]), keys: source(transport, cache: cache),
+            policy: ClaimPolicy(issuer: issuer, audiences: ["sts.amazonaws.com"]),
+            keys: source(transport, cache: cache),
             clock: Clock(now: { now }, monotonic: { 0 }, sleep: { _ in }))
     }
 }
@@ -61,7 +64,9 @@ enum KeySets {
 @Suite struct KeySetCacheEntryTests {
     let mine = FileSystem.Ownership(owner: 1000, permissions: 0o600)
 
-    func decode(_ text: String, ownership: FileSystem.Ownership? = nil, configured: String? = nil, now: Int64 = KeySets.now)
+    func decode(
+        _ text: String, ownership: FileSystem.Ownership? = nil, configured: String? = nil, now: Int64 = KeySets.now
+    )
         -> Result<KeySetCacheEntry, KeySetCacheProblem>
     {
         KeySetCacheEntry.decode(
@@ -77,7 +82,8 @@ enum KeySets {
             bytes, ownership: mine, user: 1000, issuer: KeySets.issuer, configuredKeySetURL: ServedKeySet.url,
             now: KeySets.now
         ).get()
-        #expect(entry.keySet.key(for: "k1") != nil && entry.fetchedAt == KeySets.now - 3599 && entry.document == document)
+        #expect(
+            entry.keySet.key(for: "k1") != nil && entry.fetchedAt == KeySets.now - 3599 && entry.document == document)
     }
 
     /// Whatever a job writes into the cache file is ignored unless it is exactly a fresh entry
@@ -95,8 +101,14 @@ enum KeySets {
         (KeySets.cacheFile(jwks: #"{"keys":[\#(KeySets.jwk(n: "wQ"))]}"#), "shorter than 2048 bits"),
         (KeySets.cacheFile(jwks: #"{"keys":[\#(KeySets.jwk(e: "AQ"))]}"#), "exponent is 1"),
         (KeySets.cacheFile(jwks: #"{"keys":[\#(KeySets.jwk(e: "AQAA"))]}"#), "exponent is 65536"),
-        (KeySets.cacheFile(jwks: #"{"keys":[\#(Array(repeating: KeySets.jwk(), count: 65).joined(separator: ","))]}"#), "key set"),
-        (#"{"issuer":"https://gitlab.example.com","jwks_uri":"\#(ServedKeySet.url)","fetched_at":1799999990,"jwks":\#(KeySets.real),"x":1}"#, "exactly"),
+        (
+            KeySets.cacheFile(
+                jwks: #"{"keys":[\#(Array(repeating: KeySets.jwk(), count: 65).joined(separator: ","))]}"#), "key set"
+        ),
+        (
+            #"{"issuer":"https://gitlab.example.com","jwks_uri":"\#(ServedKeySet.url)","fetched_at":1799999990,"jwks":\#(KeySets.real),"x":1}"#,
+            "exactly"
+        ),
         ("[]", "JSON object"), ("", "JSON object"),
     ])
     func ignoresOddContent(text: String, reason: String) {
@@ -141,7 +153,8 @@ enum KeySets {
     @Test(arguments: [
         KeySets.cacheFile(jwks: #"{"keys":[\#(KeySets.jwk(n: KeySets.otherModulus))]}"#),
         KeySets.cacheFile(jwks: #"{"keys":[\#(KeySets.jwk(kid: "other"))]}"#),
-        KeySets.cacheFile(jwks: #"{"keys":[\#(KeySets.jwk(kid: "other")),\#(KeySets.jwk(kid: "k1", n: KeySets.otherModulus))]}"#),
+        KeySets.cacheFile(
+            jwks: #"{"keys":[\#(KeySets.jwk(kid: "other")),\#(KeySets.jwk(kid: "k1", n: KeySets.otherModulus))]}"#),
     ])
     func aCachedKeyThatFailsMakesTheVerifierFetchOnce(cache: String) throws {
         let folder = cacheFolder(holding: cache)

@@ -67,7 +67,9 @@ public enum FileSystem {
 
     /// Reads a whole regular file. Refuses anything else (FIFO, directory, device; with
     /// `links: .refuse` a symbolic link) and files larger than `limit` bytes.
-    public static func read(_ path: String, limit: Int = 64 << 20, links: Links = .follow) throws(FileError) -> [UInt8] {
+    public static func read(_ path: String, limit: Int = 64 << 20, links: Links = .follow) throws(FileError)
+        -> [UInt8]
+    {
         try readWithOwnership(path, limit: limit, links: links).bytes
     }
 
@@ -109,8 +111,9 @@ public enum FileSystem {
                 count = 0
                 while count < buffer.count {
                     do throws(Errno) {
-                        let got = try file.read(
-                            into: UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + count, count: buffer.count - count))
+                        let rest = UnsafeMutableRawBufferPointer(
+                            start: buffer.baseAddress! + count, count: buffer.count - count)
+                        let got = try file.read(into: rest)
                         if got == 0 { return }
                         count += got
                     } catch {
@@ -175,7 +178,9 @@ public enum FileSystem {
             do throws(Errno) {
                 try SystemCall.makeDirectory(built, mode: mode)
             } catch {
-                if error.rawValue != EEXIST { throw FileError(path: built, operation: "create directory", errno: error) }
+                if error.rawValue != EEXIST {
+                    throw FileError(path: built, operation: "create directory", errno: error)
+                }
             }
         }
     }

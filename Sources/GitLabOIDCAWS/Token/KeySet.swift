@@ -12,10 +12,16 @@ public struct JSONWebKey: Equatable, Sendable {
     /// Why this key cannot be a real RSA signing key (a modulus too short, too long or even,
     /// an exponent that is even, below 3 or longer than 64 bits), or nil when it can be.
     public var problem: String? {
-        if modulus.count < JSONWebKey.modulusBytes.lowerBound { return "the RSA modulus is shorter than 2048 bits" }
-        if modulus.count > JSONWebKey.modulusBytes.upperBound { return "the RSA modulus is longer than 16384 bits" }
+        if modulus.count < JSONWebKey.modulusBytes.lowerBound {
+            return "the RSA modulus is shorter than 2048 bits"
+        }
+        if modulus.count > JSONWebKey.modulusBytes.upperBound {
+            return "the RSA modulus is longer than 16384 bits"
+        }
         if modulus.last.map({ $0 & 1 == 0 }) ?? true { return "the RSA modulus is even" }
-        guard !exponent.isEmpty, exponent.count <= 8 else { return "the RSA exponent is empty or longer than 64 bits" }
+        guard !exponent.isEmpty, exponent.count <= 8 else {
+            return "the RSA exponent is empty or longer than 64 bits"
+        }
         let value = exponent.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         if value < 3 || value & 1 == 0 { return "the RSA exponent is \(value); it must be odd and at least 3" }
         return nil

@@ -81,7 +81,9 @@ public final class KeySetSource {
 
     /// The key set and where it came from: the cache when it holds a usable, fresh entry
     /// (unless `bypassingCache`), else the issuer, whose answer is then cached.
-    public func keySetWithOrigin(bypassingCache: Bool) throws(KeySetError) -> (keys: JSONWebKeySet, origin: KeySetOrigin) {
+    public func keySetWithOrigin(bypassingCache: Bool) throws(KeySetError) -> (
+        keys: JSONWebKeySet, origin: KeySetOrigin
+    ) {
         if !bypassingCache, let cached = readCache() { return (cached, .cache) }
         let url: String
         if let configuredKeySetURL {

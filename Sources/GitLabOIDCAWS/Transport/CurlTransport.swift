@@ -84,7 +84,8 @@ public final class CurlTransport: HTTPTransport {
             throw failure(.tooLarge(limit: settings.maximumResponseBytes), request, detail: "")
         }
         guard code == CURLE_OK else {
-            let errorText = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let errorText = String(
+                decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw failure(
                 kind(of: code, handle: handle, settings: settings, attemptTimeout: timeout), request,
                 detail: describe(code, errorText: errorText))

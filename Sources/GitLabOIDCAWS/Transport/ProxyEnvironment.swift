@@ -11,7 +11,9 @@
 /// host is what follows the last `@`, and is shown only when it looks like a host.
 public enum ProxyEnvironment {
     /// Every variable a proxy URL (and so a proxy password) can come from, whichever applies.
-    public static let proxyVariables = ["https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+    public static let proxyVariables = [
+        "https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY",
+    ]
 
     /// The variables that apply to URLs with `scheme`, in libcurl's order of preference.
     public static func variables(forScheme scheme: String) -> [String] {
@@ -53,7 +55,9 @@ public enum ProxyEnvironment {
             }
             for piece in pieces {
                 let decoded = percentDecoded(piece)
-                let forms = [piece, decoded] + [piece, decoded].flatMap { [percentEncoded($0, upper: true), percentEncoded($0, upper: false)] }
+                let forms =
+                    [piece, decoded]
+                    + [piece, decoded].flatMap { [percentEncoded($0, upper: true), percentEncoded($0, upper: false)] }
                 for form in forms {
                     found.insert(form)
                     for cut in form.split(whereSeparator: { "#/?@:".contains($0) }) { found.insert(String(cut)) }
@@ -175,7 +179,8 @@ public enum ProxyEnvironment {
                     port = after.dropFirst()
                     if port.isEmpty { return false }
                 }
-                guard !host.isEmpty, host.utf8.allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
+                guard !host.isEmpty,
+                    host.utf8.allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
                 else { return false }
             } else {
                 if let colon = authority.firstIndex(of: ":") {
