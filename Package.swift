@@ -50,9 +50,15 @@ let package = Package(
             ],
             swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
+        // Test doubles and fixtures shared by the Swift tests; never part of the product.
+        .target(
+            name: "GitLabOIDCAWSTestSupport",
+            dependencies: ["GitLabOIDCAWS"],
+            path: "Tests/GitLabOIDCAWSTestSupport"
+        ),
         .testTarget(
             name: "GitLabOIDCAWSTests",
-            dependencies: ["GitLabOIDCAWS"]
+            dependencies: ["GitLabOIDCAWS", "GitLabOIDCAWSTestSupport"]
         ),
     ]
 )

@@ -98,10 +98,21 @@ def test_no_token_skips(hook, make_mapping, sts, env_file, token):
 
 
 @pytest.mark.parametrize("token", [None, ""], ids=["unset", "empty"])
-def test_no_token_fails_when_configured(hook, make_mapping, sts, env_file, token):
+def test_a_tokenless_job_is_never_touched_even_with_on_no_token_fail(hook, make_mapping, sts, env_file, token):
+    """Contract: a job without any ID token gets exit 0 and no line, whatever the mapping says."""
     before = env_file.write(PREFILL)
     r = hook(make_mapping(on_no_token="fail"), token=token)
-    check_refused(r, 1, [], env_file, before, sts=sts)
+    check_refused(r, 0, [], env_file, before, sts=sts)
+    assert r.stderr == "" and r.stdout == ""
+
+
+def test_no_token_fails_when_configured(hook, make_mapping, issuer, sts, env_file):
+    """A job that holds an ID token, but not in any of `token_variables`."""
+    before = env_file.write(PREFILL)
+    token = issuer.mint()
+    r = hook(make_mapping(on_no_token="fail"), token=token, token_variable="OTHER_ID_TOKEN")
+    check_refused(r, 1, ["AWS_ID_TOKEN", "on_no_token", "id_tokens", "the pipeline's to fix"], env_file, before,
+                  token=token, sts=sts)
 
 
 def test_no_matching_rule_skips(hook, make_mapping, issuer, sts, env_file):

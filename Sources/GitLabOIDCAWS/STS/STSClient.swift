@@ -18,16 +18,36 @@ public struct AWSCredentials: Equatable, Sendable {
         self.expiration = expiration
         self.assumedRoleARN = assumedRoleARN
     }
+
+    /// The account the credentials belong to, from `assumedRoleARN`
+    /// (`arn:<partition>:sts::<account>:assumed-role/...`); nil when STS did not say.
+    public var account: String? {
+        guard let arn = assumedRoleARN else { return nil }
+        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "arn", parts[2] == "sts", parts[4].utf8.count == 12,
+            parts[4].utf8.allSatisfy({ $0 >= 48 && $0 <= 57 })
+        else { return nil }
+        return String(parts[4])
+    }
 }
 
 /// STS refused the request, answered something unusable, or could not be reached.
-public enum STSError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum STSError: UserFacingError, Equatable, Sendable {
     /// An `ErrorResponse` from STS.
     case service(status: Int, code: String, message: String, requestID: String?)
     /// An answer that is not STS's XML (HTML error page, truncated or malformed XML).
     case unexpectedAnswer(status: Int, reason: String)
     /// The request never got an answer.
     case transport(TransportError)
+
+    public var exitCategory: ExitCategory { .credentialsUnavailable }
+
+    /// An expired token is the job's (a retry gets a new one); everything else is the trust
+    /// setup in AWS, the mapping, or the network between the runner and STS.
+    public var responsibility: Responsibility {
+        if case .service(_, "ExpiredTokenException", _, _) = self { return .pipeline }
+        return .runnerAdministrator
+    }
 
     public var description: String {
         switch self {
@@ -47,6 +67,13 @@ public enum STSError: Error, Equatable, Sendable, CustomStringConvertible {
             if case .tooLarge = error.kind { return "STS's answer was refused: \(error)" }
             return "cannot reach STS: \(error)"
         }
+    }
+
+    /// The description for the line of a failed attempt: without the endpoint's URL, which
+    /// the final error names once.
+    public var attemptSummary: String {
+        guard case let .transport(error) = self else { return description }
+        return error.attemptSummary
     }
 
     /// What a runner administrator should check for common refusals.
@@ -236,14 +263,11 @@ public enum STS {
         return try retrier.run(
             "STS AssumeRoleWithWebIdentity",
             operation: { (timeout: Double) throws(STSError) -> AWSCredentials in
-                let response: HTTPResponse
-                do throws(TransportError) {
-                    response = try transport.perform(httpRequest, settings: settings, timeout: timeout)
-                } catch {
-                    throw .transport(error)
-                }
+                let response = try transport.send(
+                    httpRequest, settings: settings, timeout: timeout, failingWith: STSError.transport)
                 return try parseAnswer(status: response.status, body: response.body)
             },
-            classify: { error, attempt in error.retryDecision(afterAttempt: attempt) })
+            classify: { error, attempt in error.retryDecision(afterAttempt: attempt) },
+            describe: \.attemptSummary)
     }
 }

@@ -52,3 +52,18 @@ public protocol HTTPTransport: AnyObject {
     func perform(_ request: HTTPRequest, settings: TransportSettings, timeout: Double) throws(TransportError)
         -> HTTPResponse
 }
+
+extension HTTPTransport {
+    /// `perform`, with a transport failure turned into the caller's own error by `wrap`
+    /// (`STSError.transport`, `KeySetError.unreachable`, ...).
+    public func send<Failure: Error>(
+        _ request: HTTPRequest, settings: TransportSettings, timeout: Double,
+        failingWith wrap: (TransportError) -> Failure
+    ) throws(Failure) -> HTTPResponse {
+        do throws(TransportError) {
+            return try perform(request, settings: settings, timeout: timeout)
+        } catch {
+            throw wrap(error)
+        }
+    }
+}
