@@ -168,13 +168,11 @@ public struct Explanation {
         var match: JSONValue = .null
         if let winner, let exchange, let assumption = winner.assumption {
             let settings = EffectiveSettings(assumption, of: winner, mapping: mapping)
-            let chain: [(String, JSONValue)] =
-                exchange.chain.isEmpty ? [] : [("chain", .array(exchange.chain.map(Explanation.json)))]
             match = .object(
                 ruleMembers(winner) + [
+                    ("chain", .array(exchange.chain.map(Explanation.json))),
                     ("session_name", .string(exchange.webIdentity.sessionName)),
                     ("duration", .integer(Int64(exchange.webIdentity.duration))),
-                ] + chain + [
                     ("region", .string(settings.region)),
                     ("output", .string(settings.output.rawValue)),
                     (
