@@ -120,17 +120,6 @@ public enum EnvFile {
         return pread(reader, &last, 1, size - 1) == 1 ? last == 0x0A : true
     }
 
-    /// Reads `KEY=VALUE` lines (later lines win), as the runner would export them; nothing
-    /// when `path` is not a readable regular file.
-    public static func entries(at path: String) -> [String: String] {
-        // Only a regular file: opening a FIFO to read would wait for a writer forever.
-        var status = stat()
-        guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG,
-            let bytes = try? FileSystem.read(path, limit: readLimit)
-        else { return [:] }
-        return parse(bytes)
-    }
-
     /// The `KEY=VALUE` lines of env-file contents (later lines win), as the runner would
     /// export them.
     public static func parse(_ bytes: [UInt8]) -> [String: String] {

@@ -1,17 +1,11 @@
+import GitLabOIDCAWSTestSupport
 import Glibc
 import Testing
 
 @testable import GitLabOIDCAWS
 
 @Suite struct EnvFileTests {
-    func temporaryFile(_ contents: String) -> String {
-        var template = Array("/tmp/goa-env-XXXXXX".utf8CString)
-        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        let path = String(cString: template)
-        _ = contents.utf8CString.withUnsafeBufferPointer { write(descriptor, $0.baseAddress, $0.count - 1) }
-        close(descriptor)
-        return path
-    }
+    let directory = TemporaryDirectory()
 
     @Test func rendersKeyValueLinesInOrder() throws {
         let credentials = AWSCredentials(
@@ -38,21 +32,32 @@ import Testing
     }
 
     @Test func appendsAfterExistingLinesAndAddsAMissingNewline() throws {
-        let path = temporaryFile("A=1\nB=2")
-        defer { unlink(path) }
+        let path = directory.write("env", "A=1\nB=2")
         try EnvFile.append("C=3\n", to: path)
         #expect(try FileSystem.readText(path) == "A=1\nB=2\nC=3\n")
         try EnvFile.append("D=4\n", to: path)
         #expect(try FileSystem.readText(path) == "A=1\nB=2\nC=3\nD=4\n")
-        #expect(EnvFile.entries(at: path) == ["A": "1", "B": "2", "C": "3", "D": "4"])
+        #expect(EnvFile.parse(try FileSystem.read(path)) == ["A": "1", "B": "2", "C": "3", "D": "4"])
     }
 
     @Test func createsAMissingFileButRefusesADirectory() throws {
-        let path = temporaryFile("")
-        unlink(path)
-        defer { unlink(path) }
+        let path = directory.file("env")
         try EnvFile.append("A=1\n", to: path)
         #expect(try FileSystem.readText(path) == "A=1\n")
-        #expect(throws: OutputError.self) { try EnvFile.append("A=1\n", to: "/tmp") }
+        #expect(throws: OutputError.self) { try EnvFile.append("A=1\n", to: directory.path) }
+    }
+
+    @Test func theRunnersReadingOfTheFile() {
+        #expect(EnvFile.parse(Array("A=1\n\nB=x=y\nnot a line\nA=2".utf8)) == ["A": "2", "B": "x=y"])
+    }
+
+    @Test func jobFilesAreReadOnlyWhenTheyAreRegularFiles() throws {
+        let files = LocalJobFiles()
+        #expect(files.readJobFile(directory.write("token", "abc"), limit: 10) == Array("abc".utf8))
+        #expect(files.readJobFile(directory.file("token"), limit: 2) == nil)
+        #expect(files.readJobFile(directory.path, limit: 10) == nil)
+        #expect(mkfifo(directory.file("fifo"), 0o600) == 0)
+        #expect(files.readJobFile(directory.file("fifo"), limit: 10) == nil)
+        #expect(files.readJobFile(directory.file("missing"), limit: 10) == nil)
     }
 }
