@@ -23,6 +23,25 @@ apt_install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 section "python packages"
 pip_install_requirements "$PYTHON"
 
+section "AWS SigV4 test suite"
+# AWS's own SigV4 test suite ships in botocore's source distribution; the Swift tests read it
+# from AWS4_TESTSUITE_DIR. Fetched once per botocore version into .build/test-data (git-ignored).
+fetch_aws4_testsuite() {
+  local version data=.build/test-data
+  version="$("$PYTHON" -c 'import botocore; print(botocore.__version__)')"
+  export AWS4_TESTSUITE_DIR="$PWD/$data/aws4_testsuite"
+  [ "$(cat "$data/aws4_testsuite.version" 2>/dev/null)" = "$version" ] && return 0
+  rm -rf "$AWS4_TESTSUITE_DIR" "$data/sdist"
+  mkdir -p "$data/sdist"
+  "$PYTHON" -m pip download -q --no-deps --no-binary :all: "botocore==$version" -d "$data/sdist" ||
+    die "cannot download botocore $version's source distribution (it holds AWS's SigV4 test suite)"
+  tar -xzf "$data/sdist/botocore-$version.tar.gz" -C "$data" --strip-components=4 \
+    "botocore-$version/tests/unit/auth/aws4_testsuite"
+  printf '%s\n' "$version" >"$data/aws4_testsuite.version"
+  rm -rf "$data/sdist"
+}
+fetch_aws4_testsuite
+
 section "swift build"
 swift build
 BIN="$(swift build --show-bin-path)/gitlab-oidc-aws"
