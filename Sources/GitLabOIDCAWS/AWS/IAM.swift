@@ -80,8 +80,8 @@ public enum IAM {
             default: throw failure(.service(status: status, code: code, message: message, requestID: requestID))
             }
         }
-        guard (200..<300).contains(status) else {
-            throw failure(.unexpectedAnswer(status: status, reason: "an XML document that is not an IAM error: <\(LogText.oneLine(root.localName, limit: 64))>"))
+        guard (200..<300).contains(status), root.localName.lowercased() != "html" else {
+            throw failure(.unexpectedAnswer(status: status, reason: STS.describeOther(root, service: "IAM")))
         }
         guard root.localName == "GetRoleResponse", let role = root.descendant("GetRoleResult", "Role") else {
             throw failure(.unexpectedAnswer(status: status, reason: "no GetRoleResult/Role in <\(LogText.oneLine(root.localName, limit: 64))>"))

@@ -140,8 +140,8 @@ public enum STS {
             let requestID = root.child("RequestId")?.text ?? root.descendant("ResponseMetadata", "RequestId")?.text
             throw .service(status: status, code: code, message: message, requestID: requestID)
         }
-        guard (200..<300).contains(status) else {
-            throw .unexpectedAnswer(status: status, reason: "an XML document that is not an STS error: <\(LogText.oneLine(root.localName, limit: 64))>")
+        guard (200..<300).contains(status), root.localName.lowercased() != "html" else {
+            throw .unexpectedAnswer(status: status, reason: describeOther(root, service: "STS"))
         }
         let name = action.rawValue
         guard root.localName == "\(name)Response", let result = root.child("\(name)Result"),
@@ -180,6 +180,12 @@ public enum STS {
     /// `[A-Za-z0-9_]`.
     static func isWordByte(_ byte: UInt8) -> Bool {
         SigV4.isUnreserved(byte) && byte != UInt8(ascii: "-") && byte != UInt8(ascii: ".") && byte != UInt8(ascii: "~")
+    }
+
+    /// What a well-formed document that is not `service`'s answer is.
+    static func describeOther(_ root: XMLElement, service: String) -> String {
+        if root.localName.lowercased() == "html" { return "an HTML page" }
+        return "an XML document that is not an \(service) error: <\(LogText.oneLine(root.localName, limit: 64))>"
     }
 
     /// Why `body` is not an STS document, in words an administrator can act on.
@@ -234,7 +240,7 @@ public enum STS {
     ) throws(STSError) -> AWSCredentials {
         do {
             return try retrier.run(
-                "STS \(call)",
+                "STS \(call.action.rawValue)\(call.hop.map { " (chain hop \($0))" } ?? "")",
                 operation: { (timeout: Double) throws(STSError) -> AWSCredentials in
                     let response: HTTPResponse
                     do throws(TransportError) {
