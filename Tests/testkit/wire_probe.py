@@ -42,7 +42,7 @@ class WireProbe:
         proc = subprocess.run([str(self.path), command], input=text.encode(), capture_output=True,
                               timeout=300, env=self.env)
         assert proc.returncode == 0, proc.stderr.decode()
-        outputs = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+        outputs = [json.loads(line) for line in proc.stdout.decode().split("\n") if line]
         assert len(outputs) == len(inputs)
         return outputs
 
