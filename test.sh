@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of gitlab-oidc-aws on a fresh Debian 12 machine that has Swift:
-# installs what is missing (Debian and PyPI packages), builds the debug binary, runs the
-# Swift tests, then the Python integration tests against that binary.
+# installs what is missing (Debian and PyPI packages), fetches AWS's SigV4 test suite, builds
+# the debug binary, runs the Swift tests, then the Python integration tests against that binary.
 # Extra arguments are passed to pytest, e.g. ./test.sh -k stage -x
 # RUN_ASAN=1 then runs everything once more with AddressSanitizer (scripts/asan-test.sh).
 set -euo pipefail

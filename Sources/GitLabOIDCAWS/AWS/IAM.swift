@@ -119,6 +119,7 @@ public enum IAM {
 /// IAM refused `GetRole`, answered something unusable, could not be reached, or the role's
 /// trust policy is not one `audit` can read. Always names the role; never a secret.
 public struct IAMError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What went wrong.
     public enum Kind: Equatable, Sendable {
         /// `NoSuchEntity`: the role does not exist in the credentials' account.
         case noSuchRole(message: String)
@@ -137,6 +138,7 @@ public struct IAMError: Error, Equatable, Sendable, CustomStringConvertible {
         case unreadableTrustPolicy(reason: String)
     }
 
+    /// The role asked for, as the mapping names it.
     public let roleARN: String
     public let kind: Kind
 
@@ -155,7 +157,7 @@ public struct IAMError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .noSuchRole(message):
             return "role \(role) does not exist in account \(account) (IAM: \(LogText.oneLine(message, limit: 512)))"
         case let .accessDenied(message):
-            return "IAM refused to show role \(role): these credentials may not call iam:GetRole in account \(account) (IAM: \(LogText.oneLine(message, limit: 512))); use credentials of that account that may, or leave the account out with `--account`"
+            return "IAM refused to show role \(role): these credentials may not call iam:GetRole in account \(account) (IAM: \(LogText.oneLine(message, limit: 512))); use credentials of that account that may read it, or audit another account with `--account`"
         case let .service(status, code, message, requestID):
             var text = "IAM refused GetRole of \(role): \(LogText.oneLine(code, limit: 64)): \(LogText.oneLine(message, limit: 512)) (HTTP \(status)"
             if let requestID { text += ", request ID \(LogText.oneLine(requestID, limit: 64))" }

@@ -10,6 +10,7 @@ public struct TrustPolicyDocument: Equatable, Sendable {
 
     /// One statement.
     public struct Statement: Equatable, Sendable {
+        /// `Effect`.
         public enum Effect: String, Equatable, Sendable {
             case allow = "Allow"
             case deny = "Deny"
@@ -50,6 +51,7 @@ public struct TrustPolicyDocument: Equatable, Sendable {
 
     /// One condition key tested with one operator against one or more values (any may hold).
     public struct ConditionTest: Equatable, Sendable {
+        /// The condition operators `audit` understands.
         public enum Operator: String, Equatable, Sendable, CaseIterable {
             case stringEquals = "StringEquals"
             case stringLike = "StringLike"
