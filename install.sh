@@ -502,6 +502,139 @@ EOF
   verify_bundle "$stage"
 }
 
+# --- Debian package ------------------------------------------------------------------------
+
+# deb_depends ROOT: the Depends field. dpkg-shlibdeps computes it for the binary and for a
+# stand-in that links libcurl like the binary would if it did not load it with dlopen; the
+# libcurl4 version is raised to 7.85.0, the first with CURLOPT_PROTOCOLS_STR, which the
+# binary sets (dlopen hides that from dpkg-shlibdeps).
+deb_depends() {
+  local root="$1" work field
+  work="$(mktemp -d)"
+  CLEANUP+=("$work")
+  mkdir "$work/debian"
+  printf 'Source: %s\n\nPackage: %s\nArchitecture: amd64\n' "$NAME" "$NAME" >"$work/debian/control"
+  cat >"$work/curl-stand-in.c" <<'EOF'
+#include <curl/curl.h>
+void *goa_curl_functions[] = {(void *)curl_global_init, (void *)curl_easy_init, (void *)curl_easy_cleanup,
+                              (void *)curl_easy_reset, (void *)curl_easy_perform, (void *)curl_easy_strerror,
+                              (void *)curl_easy_setopt, (void *)curl_easy_getinfo, (void *)curl_slist_append,
+                              (void *)curl_slist_free_all};
+EOF
+  gcc -shared -fPIC -o "$work/curl-stand-in.so" "$work/curl-stand-in.c" -lcurl ||
+    die "cannot build the libcurl stand-in for dpkg-shlibdeps"
+  field="$(cd "$work" && dpkg-shlibdeps -O -e "$root/usr/bin/$NAME" -e "$work/curl-stand-in.so" 2>"$work/log")" ||
+    die "dpkg-shlibdeps failed: $(cat "$work/log")"
+  field="${field#shlibs:Depends=}"
+  printf '%s\n' "$field" | tr ',' '\n' | sed 's/^ *//' | while read -r dependency; do
+    case "$dependency" in
+      "libcurl4 (>= "*)
+        local version="${dependency#libcurl4 (>= }"
+        version="${version%)}"
+        if dpkg --compare-versions "$version" lt 7.85.0; then dependency="libcurl4 (>= 7.85.0)"; fi
+        ;;
+    esac
+    printf '%s\n' "$dependency"
+  done | paste -sd, - | sed 's/,/, /g'
+}
+
+# man_page VERSION BINARY: a manual page made from the commands' --help.
+man_page() {
+  local version="$1" binary="$2" command date
+  date="$(date -u -d "@$SOURCE_DATE_EPOCH" '+%Y-%m-%d')"
+  roff_text() { sed -e 's/\\/\\e/g' -e "s/^\([.']\)/\\\\\&\1/"; }
+  printf '.TH GITLAB\\-OIDC\\-AWS 1 "%s" "%s" "User Commands"\n' "$date" "$version"
+  printf '.SH NAME\ngitlab\\-oidc\\-aws \\- GitLab Runner pre\\-build hook: AWS credentials from a job'"'"'s OIDC ID token\n'
+  printf '.SH DESCRIPTION\n.nf\n'
+  "$binary" --help | roff_text
+  printf '.fi\n'
+  for command in hook check explain trust-policy credential-process version; do
+    "$binary" "$command" --help >/dev/null 2>&1 || continue
+    printf '.SH "%s"\n.nf\n' "$(printf '%s' "$command" | tr '[:lower:]-' '[:upper:] ')"
+    "$binary" "$command" --help | roff_text
+    printf '.fi\n'
+  done
+  printf '.SH FILES\n.TP\n%s\nthe example mapping (a conffile); see /usr/share/doc/%s/README.Debian\n' "$DEB_MAPPING" "$NAME"
+  printf '.TP\n/opt/%s\nthe self\\-contained bundle that container executors mount into job containers\n' "$NAME"
+}
+
+do_deb() {
+  require_root "it installs Debian packages (the build dependencies, dpkg-dev) and sets file owners"
+  require_debian
+  apt_install_missing "${BUILD_PACKAGES[@]}" "${BUNDLE_PACKAGES[@]}" "${DEB_PACKAGES[@]}"
+  [ -f "$EXAMPLE" ] || die "$EXAMPLE is missing: run $PROG from a complete clone of the repository"
+  local out built version work root doc maintainer depends deb
+  out="$(absolute "$DEB_DIR")"
+  mkdir -p "$out" || die "cannot create $out"
+  built="$(release_binary)"
+  version="$("$built" version | awk '{ print $2 }')"
+  [ -n "$version" ] || die "$built version printed no version"
+  SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || date +%s)}"
+  export SOURCE_DATE_EPOCH
+  # Who built it: DEBFULLNAME and DEBEMAIL, as for Debian's own tools, else the author of the
+  # repository's last commit.
+  maintainer="$(git -C "$REPO" log -1 --format='%an <%ae>' 2>/dev/null || true)"
+  if [ -n "${DEBEMAIL:-}" ]; then maintainer="${DEBFULLNAME:-$NAME maintainers} <$DEBEMAIL>"; fi
+  [ -n "$maintainer" ] || die "set DEBEMAIL (and DEBFULLNAME) to the maintainer's address: the package must name one"
+  work="$(mktemp -d)"
+  CLEANUP+=("$work")
+  root="$work/root"
+  doc="$root/usr/share/doc/$NAME"
+  mkdir -p "$root/DEBIAN" "$root/usr/bin" "$root/etc/$NAME" "$doc" "$root/usr/share/man/man1" \
+    "$root/usr/share/lintian/overrides"
+
+  copy_stripped "$built" "$root/usr/bin/$NAME"
+  MOUNT_PATH="/opt/$NAME" make_bundle "$built" "$root/opt/$NAME"
+  install -m 0644 "$EXAMPLE" "$root$DEB_MAPPING"
+  sed "s/@YEARS@/$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y)/" "$REPO/packaging/copyright" >"$doc/copyright"
+  chmod 0644 "$doc/copyright"
+  install -m 0644 "$REPO/packaging/lintian-overrides" "$root/usr/share/lintian/overrides/$NAME"
+  {
+    sed -n '1,/^---$/p' "$REPO/packaging/README.Debian" | sed '$d'
+    printf '```toml\n%s\n```\n\n' "$(runner_snippet "/usr/bin/$NAME" "$DEB_MAPPING")"
+    printf 'Docker executor: mount the bundle and the mapping into every job container, with the\n'
+    printf 'volumes "/opt/%s:/opt/%s:ro" and "/etc/%s:/etc/%s:ro" in\n' "$NAME" "$NAME" "$NAME" "$NAME"
+    printf '[runners.docker], and use (kubernetes: see docs/admin-guide.md):\n\n'
+    printf '```toml\n%s\n```\n' "$(runner_snippet "/opt/$NAME/$NAME" "$DEB_MAPPING")"
+    sed -n '/^---$/,$p' "$REPO/packaging/README.Debian" | sed '1d'
+  } >"$doc/README.Debian"
+  install -m 0644 "$REPO/README.md" "$doc/README.md"
+  {
+    printf '%s (%s) unstable; urgency=medium\n\n' "$NAME" "$version"
+    printf '  * Built by install.sh --deb; the repository history lists the changes.\n\n'
+    printf ' -- %s  %s\n' "$maintainer" "$(date -u -R -d "@$SOURCE_DATE_EPOCH")"
+  } | gzip -9n >"$doc/changelog.Debian.gz"
+  man_page "$NAME $version" "$root/usr/bin/$NAME" | gzip -9n >"$root/usr/share/man/man1/$NAME.1.gz"
+
+  depends="$(deb_depends "$root")"
+  printf '%s\n' "$DEB_MAPPING" >"$root/DEBIAN/conffiles"
+  cat >"$root/DEBIAN/control" <<EOF
+Package: $NAME
+Version: $version
+Architecture: amd64
+Maintainer: $maintainer
+Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
+Depends: $depends
+Section: admin
+Priority: optional
+Description: GitLab Runner pre-build hook: AWS credentials from a job's OIDC token
+ gitlab-oidc-aws turns a GitLab CI job's signed OIDC ID token into short-lived
+ AWS credentials, written to the job's environment file, for the IAM role that
+ a mapping file assigns to the job's project, branch or environment.
+ .
+ This package holds the binary for the shell executor (/usr/bin), the
+ self-contained bundle that docker and kubernetes executors mount into
+ job containers (/opt/$NAME), and an example mapping
+ in /etc/$NAME.
+EOF
+  (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
+  find "$root" -type d -exec chmod 0755 {} +
+  chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/conffiles" "$root/DEBIAN/md5sums"
+  deb="$out/${NAME}_${version}_amd64.deb"
+  dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null || die "dpkg-deb --build failed"
+  say "built $deb (Depends: $depends)"
+}
+
 case "$ACTION" in
   install) do_install ;;
   uninstall) do_uninstall ;;
