@@ -20,7 +20,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 GOLDEN_DIR = REPO / "Tests" / "integration" / "golden"
 DOCS = REPO / "docs" / "admin-commands.md"
 
