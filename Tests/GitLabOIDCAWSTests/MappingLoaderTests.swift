@@ -54,7 +54,7 @@ import Testing
         #expect(mapping.rules.count == 2)
         let first = mapping.rules[0]
         #expect(first.line == 10)
-        #expect(first.duration == 1800)
+        #expect(first.assumption?.duration == 1800)
         #expect(first.conditions.map(\.claim) == ["project_path", "ref_type", "ref", "ref_protected", "environment"])
         #expect(first.conditions.map(\.line) == [15, 16, 17, 18, 19])
         #expect(first.conditions[3].patterns == [Pattern("true")])
@@ -63,8 +63,8 @@ import Testing
         #expect(second.conditions.map(\.claim) == ["namespace_path", "project_id"])
         #expect(second.conditions[0].patterns.map(\.source) == ["platform", "platform/**"])
         #expect(second.conditions[1].patterns == [Pattern("42")])
-        #expect(second.sessionPolicy?.hasPrefix("{\"Statement\":[{") == true)
-        #expect(second.role.account == "111122223333")
+        #expect(second.assumption?.sessionPolicy?.hasPrefix("{\"Statement\":[{") == true)
+        #expect(second.role?.account == "111122223333")
         #expect(loaded.warnings.isEmpty)
     }
 

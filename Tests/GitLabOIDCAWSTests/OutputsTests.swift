@@ -187,7 +187,8 @@ struct WebIdentityTests {
     func plan(_ text: String) throws -> OutputPlan {
         let mapping = try load(text)
         return OutputPlan.webIdentity(
-            rule: mapping.rules[0], mapping: mapping, sessionName: "gitlab-42-1001", folder: folder,
+            rule: mapping.rules[0], assumption: try #require(mapping.rules[0].assumption), mapping: mapping,
+            sessionName: "gitlab-42-1001", folder: folder,
             variable: "AWS_ID_TOKEN", token: "a.b.c")
     }
 

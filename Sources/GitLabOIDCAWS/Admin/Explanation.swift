@@ -61,7 +61,7 @@ public struct Explanation {
         } else {
             subject = GitLabSubject.defaultSubject(claims).map { Subject(value: $0, derived: true) }
         }
-        trust = winner.map { TrustPolicy.trust(for: $0.role, mapping: mapping) }
+        trust = winner?.role.map { TrustPolicy.trust(for: $0, mapping: mapping) }
     }
 
     /// Whether the winner's trust policy admits the `sub`; nil without a winner or a `sub`.
@@ -90,8 +90,15 @@ public struct Explanation {
             lines.append("no rule matches; \(noMatchConsequence)")
             return lines.joined(separator: "\n")
         }
-        let settings = EffectiveSettings(rule: winner, mapping: mapping)
-        lines.append("role: \(winner.role)")
+        guard let assumption = winner.assumption else {
+            lines.append("skip: \(winner.label) gives the jobs it matches no AWS credentials; the hook writes nothing and exits 0")
+            return lines.joined(separator: "\n")
+        }
+        let settings = EffectiveSettings(assumption, of: winner, mapping: mapping)
+        lines.append("role: \(assumption.role)")
+        for (index, hop) in assumption.chain.enumerated() {
+            lines.append("chain hop \(index + 1): \(hop.role) (line \(hop.line))")
+        }
         lines.append("session name: \(SessionName.render(settings.sessionNameTemplate, claims: claims))")
         lines.append("duration: \(settings.duration) s")
         lines.append("region: \(settings.region)")
@@ -104,7 +111,7 @@ public struct Explanation {
         } else {
             lines.append("sub seen by AWS: unknown; give --claim sub=... or project_path, ref_type and ref")
         }
-        let printed = "as `trust-policy --role \(winner.role)` prints it"
+        let printed = "as `trust-policy --role \(assumption.role)` prints it"
         switch trustAdmitsSubject {
         case true?:
             lines.append("trust policy: admits this sub (\(printed))")
@@ -151,10 +158,13 @@ public struct Explanation {
             return .object(members)
         }
         var match: JSONValue = .null
-        if let winner {
-            let settings = EffectiveSettings(rule: winner, mapping: mapping)
+        if let winner, winner.assumption == nil {
+            match = .object(ruleMembers(winner) + [("skip", .bool(true))])
+        } else if let winner, let assumption = winner.assumption {
+            let settings = EffectiveSettings(assumption, of: winner, mapping: mapping)
             match = .object(
                 ruleMembers(winner) + [
+                    ("chain", .array(assumption.chain.map { .object([("role", .string($0.role.description))]) })),
                     ("session_name", .string(SessionName.render(settings.sessionNameTemplate, claims: claims))),
                     ("duration", .integer(Int64(settings.duration))),
                     ("region", .string(settings.region)),
@@ -165,7 +175,7 @@ public struct Explanation {
                             JobProfiles.resolve(mapping: mapping, claims: claims).map { profile in
                                 .object([
                                     ("name", .string(profile.name)), ("rule", .integer(Int64(profile.rule.number))),
-                                    ("role", .string(profile.rule.role.description)),
+                                    ("role", .string(profile.assumption.role.description)),
                                 ])
                             })
                     ),
@@ -187,7 +197,7 @@ public struct Explanation {
             ("number", .integer(Int64(rule.number))),
             ("name", rule.name.map(JSONValue.string) ?? .null),
             ("line", .integer(Int64(rule.line))),
-            ("role", .string(rule.role.description)),
+            ("role", rule.role.map { .string($0.description) } ?? .null),
         ]
     }
 }

@@ -40,12 +40,24 @@ public enum MappingCheck {
     static func shadowedRules(_ mapping: Mapping) -> [ConfigDiagnostic] {
         var result: [ConfigDiagnostic] = []
         for (index, later) in mapping.rules.enumerated() {
-            if later.profile != nil && EffectiveSettings(rule: later, mapping: mapping).output == .profile { continue }
+            if let assumption = later.assumption, assumption.profile != nil,
+                EffectiveSettings(assumption, of: later, mapping: mapping).output == .profile
+            {
+                continue
+            }
             guard let earlier = mapping.rules[..<index].first(where: { covers($0, later) }) else { continue }
-            let consequence =
-                earlier.role == later.role
-                ? "it is redundant (both assume \(later.role.name)); remove it"
-                : "its role \(later.role.name) is never assumed through it; move it above \(earlier.label) or narrow \(earlier.label)"
+            let consequence: String
+            switch (earlier.action, later.action) {
+            case (.skip, .skip):
+                consequence = "it is redundant (both skip); remove it"
+            case (_, .skip):
+                consequence = "its skip never applies; move it above \(earlier.label) or narrow \(earlier.label)"
+            case let (_, .assume(assumption)) where earlier.role == assumption.role:
+                consequence = "it is redundant (both assume \(assumption.role.name)); remove it"
+            case let (_, .assume(assumption)):
+                consequence =
+                    "its role \(assumption.role.name) is never assumed through it; move it above \(earlier.label) or narrow \(earlier.label)"
+            }
             result.append(
                 warning(
                     mapping, later.line,
@@ -63,7 +75,10 @@ public enum MappingCheck {
     /// wildcards (`platform/**`) have no id equivalent and get no warning.
     static func mutableNames(_ mapping: Mapping) -> [ConfigDiagnostic] {
         mapping.rules.compactMap { rule in
-            guard !rule.conditions.contains(where: { ClaimDomain.immutableProjectClaims.contains($0.claim) }) else {
+            // A skip rule hands out nothing, so a path that changes hands gains nothing through it.
+            guard let role = rule.role,
+                !rule.conditions.contains(where: { ClaimDomain.immutableProjectClaims.contains($0.claim) })
+            else {
                 return nil
             }
             let byName = rule.conditions.compactMap { condition in
@@ -75,7 +90,7 @@ public enum MappingCheck {
             for (_, alternative) in byName where !ids.contains(alternative) { ids.append(alternative) }
             return warning(
                 mapping, first.line,
-                "\(rule.label) picks projects by path only (\(names)); after a rename or transfer another project can take the path and get \(rule.role.name). Ids never change hands: add \(ids.map { "\($0) = <id>" }.joined(separator: " or ")) to the match"
+                "\(rule.label) picks projects by path only (\(names)); after a rename or transfer another project can take the path and get \(role.name). Ids never change hands: add \(ids.map { "\($0) = <id>" }.joined(separator: " or ")) to the match"
             )
         }
     }
@@ -126,14 +141,15 @@ public enum MappingCheck {
     /// A warning for each rule that every project of the instance can match.
     static func instanceWideRules(_ mapping: Mapping) -> [ConfigDiagnostic] {
         mapping.rules.compactMap { rule in
-            guard case let .everyProject(broad) = projectScope(of: rule) else { return nil }
+            // A skip rule for every project ("merge-request pipelines get nothing") is the point.
+            guard let role = rule.role, case let .everyProject(broad) = projectScope(of: rule) else { return nil }
             let why =
                 broad.isEmpty
                 ? "nothing in its match narrows project_path, project_id, namespace_path or namespace_id"
                 : broad.map { "`\($0.written)` accepts every project" }.joined(separator: " and ")
             return warning(
                 mapping, broad.first?.line ?? rule.line,
-                "\(rule.label) matches jobs of every project on the instance (\(why)); if only some projects should get \(rule.role.name), add project_id, namespace_id or project_path"
+                "\(rule.label) matches jobs of every project on the instance (\(why)); if only some projects should get \(role.name), add project_id, namespace_id or project_path"
             )
         }
     }

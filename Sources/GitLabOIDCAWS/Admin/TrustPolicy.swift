@@ -57,10 +57,13 @@ public enum TrustPolicy {
         "arn:\(role.partition):iam::\(role.account):oidc-provider/\(providerHost(issuer: mapping.issuer))"
     }
 
-    /// Every role the mapping assumes, in the order of first use.
+    /// Every role the mapping assumes with a job's token, in the order of first use; `skip`
+    /// rules assume none.
     public static func roles(in mapping: Mapping) -> [RoleARN] {
         var seen: [RoleARN] = []
-        for rule in mapping.rules where !seen.contains(rule.role) { seen.append(rule.role) }
+        for rule in mapping.rules {
+            if let role = rule.role, !seen.contains(role) { seen.append(role) }
+        }
         return seen
     }
 
@@ -72,7 +75,7 @@ public enum TrustPolicy {
         var subjects: [Pattern] = []
         var notes: [ConfigDiagnostic] = []
         for rule in rules {
-            var derivation = RuleSubjects(rule: rule, file: mapping.path)
+            var derivation = RuleSubjects(rule: rule, role: role, file: mapping.path)
             subjects += derivation.derive().map(\.widened)
             notes += derivation.notes
         }
@@ -126,13 +129,16 @@ public enum TrustPolicy {
     /// what IAM cannot do with them.
     struct RuleSubjects {
         let rule: Rule
+        /// The role the rule assumes with the job's token.
+        let role: RoleARN
         let file: String
         var notes: [ConfigDiagnostic] = []
         /// The claims whose conditions the `sub` patterns carry.
         var enforced: Set<String> = []
 
-        init(rule: Rule, file: String) {
+        init(rule: Rule, role: RoleARN, file: String) {
             self.rule = rule
+            self.role = role
             self.file = file
         }
 
@@ -156,7 +162,7 @@ public enum TrustPolicy {
             for condition in rule.conditions where !enforced.contains(condition.claim) {
                 note(
                     condition.line,
-                    "\(rule.reference): \(condition.written) cannot be part of the trust policy (for GitLab tokens AWS tests only sub and aud); any job whose sub the policy admits can assume \(rule.role.name) with its own ID token, whatever its \(condition.claim)"
+                    "\(rule.reference): \(condition.written) cannot be part of the trust policy (for GitLab tokens AWS tests only sub and aud); any job whose sub the policy admits can assume \(role.name) with its own ID token, whatever its \(condition.claim)"
                 )
             }
             return subjects
@@ -240,7 +246,7 @@ public enum TrustPolicy {
             let projectCondition = rule.conditions.first { ClaimDomain.projectClaims.contains($0.claim) || $0.claim == "sub" }
             note(
                 projectCondition?.line ?? rule.line,
-                "\(rule.reference): nothing the trust policy can test narrows the projects, so it admits jobs of every project on the instance (project_path:*): any of them can assume \(rule.role.name) with its own ID token; add a project_path or namespace_path condition"
+                "\(rule.reference): nothing the trust policy can test narrows the projects, so it admits jobs of every project on the instance (project_path:*): any of them can assume \(role.name) with its own ID token; add a project_path or namespace_path condition"
             )
         }
 

@@ -41,16 +41,20 @@ public enum CompiledMappingError: Error, Equatable, Sendable, CustomStringConver
 ///               sts_endpoint?, u8 sts_fips, ca_file?, u32 duration, session_name, u8 output,
 ///               u8 block_instance_metadata, u8 on_no_token, u8 on_no_match,
 ///               u32 max_attempts, f64 deadline, f64 connect_timeout, f64 request_timeout,
-///               f64 initial backoff
+///               f64 initial backoff, u8 mode, help?, allowed_account_ids? (list)
 ///     claims:   list of the claim names the rules test
 ///     rules:    u32 count, then count × u32 offset of each rule record
 ///     records:  u32 condition count, each: u32 claim index, u32 line, list of pattern strings;
-///               then u32 number, u32 line, name?, role, region?, duration? (u32),
-///               session_name?, session_policy?, policy_arns list, output? (u8), profile?
+///               then u32 number, u32 line, name?, u8 action (0 skip, 1 assume); for assume:
+///               role, region?, duration? (u32), session_name?, session_policy?, policy_arns
+///               list, output? (u8), profile?, allowed_account_ids? (list), u32 chain count, each
+///               hop: role, external_id?, duration? (u32), session_name?, u32 tag count ×
+///               (key, value), transitive_tag_keys list, session_policy?, policy_arns list,
+///               u32 line
 ///     [32] SHA-256 of everything before it
 public struct CompiledMapping: Sendable {
     /// The layout version this program writes and reads.
-    public static let formatVersion: UInt32 = 1
+    public static let formatVersion: UInt32 = 2
     static let magic = Array("GOAWSMAP".utf8)
     static let headerSize = 8 + 4 + 4 + 32
     static let digestSize = 32
@@ -105,6 +109,9 @@ public struct CompiledMapping: Sendable {
         settings.retry.connectTimeout = try reader.f64()
         settings.retry.requestTimeout = try reader.f64()
         settings.retry.initialBackoff = try reader.f64()
+        settings.mode = try reader.choice(HookMode.self)
+        settings.help = try reader.optional { r throws(CompiledMappingError) in try r.string() }
+        settings.allowedAccountIDs = try reader.optional { r throws(CompiledMappingError) in try r.strings() }
         // A compiler writes only what the loader accepted; anything else is damage or forgery.
         guard settings.retry.isWithinLimits else { throw .invalidValue("retry or timeout setting") }
         guard durationLimits.contains(settings.duration) else { throw .invalidValue("duration") }
@@ -203,18 +210,16 @@ public struct CompiledMapping: Sendable {
         let number = Int(try reader.u32())
         let line = Int(try reader.u32())
         let name = try reader.optional { r throws(CompiledMappingError) in try r.string() }
-        guard let role = RoleARN(try reader.string()) else { throw .invalidValue("role ARN") }
-        let region = try reader.optional { r throws(CompiledMappingError) in try r.string() }
-        let duration = try reader.optional { r throws(CompiledMappingError) in Int(try r.u32()) }
-        if let duration, !durationLimits.contains(duration) { throw .invalidValue("duration") }
-        return Rule(
-            number: number, line: line, name: name, role: role, conditions: conditions,
-            region: region, duration: duration,
-            sessionName: try reader.optional { r throws(CompiledMappingError) in try r.string() },
-            sessionPolicy: try reader.optional { r throws(CompiledMappingError) in try r.string() },
-            policyARNs: try reader.strings(),
-            output: try reader.optional { r throws(CompiledMappingError) in try r.choice(OutputMode.self) },
-            profile: try reader.optional { r throws(CompiledMappingError) in try r.string() })
+        switch try reader.u8() {
+        case 0:
+            return Rule(number: number, line: line, name: name, conditions: conditions, action: .skip)
+        case 1:
+            return Rule(
+                number: number, line: line, name: name, conditions: conditions,
+                action: .assume(try reader.assumption()))
+        default:
+            throw .invalidValue("rule action")
+        }
     }
 
     /// Every rule, decoded (for tests and tools; the hook never needs them all).
@@ -255,6 +260,9 @@ public struct CompiledMapping: Sendable {
         out.f64(mapping.retry.connectTimeout)
         out.f64(mapping.retry.requestTimeout)
         out.f64(mapping.retry.initialBackoff)
+        out.choice(mapping.mode)
+        out.optionalString(mapping.help)
+        out.optional(mapping.allowedAccountIDs) { out, accounts in out.strings(accounts) }
 
         var claimNames: [String] = []
         var claimIndex: [String: UInt32] = [:]
@@ -279,14 +287,13 @@ public struct CompiledMapping: Sendable {
             out.u32(UInt32(rule.number))
             out.u32(UInt32(rule.line))
             out.optionalString(rule.name)
-            out.string(rule.role.description)
-            out.optionalString(rule.region)
-            out.optional(rule.duration) { out, duration in out.u32(UInt32(duration)) }
-            out.optionalString(rule.sessionName)
-            out.optionalString(rule.sessionPolicy)
-            out.strings(rule.policyARNs)
-            out.optional(rule.output) { out, output in out.choice(output) }
-            out.optionalString(rule.profile)
+            switch rule.action {
+            case .skip:
+                out.bytes.append(0)
+            case let .assume(assumption):
+                out.bytes.append(1)
+                out.assumption(assumption)
+            }
         }
         out.set(u32: UInt32(out.bytes.count + digestSize), at: magic.count + 4)
         out.bytes += Digest.sha256(out.bytes[...])
@@ -337,6 +344,34 @@ private struct ByteWriter {
 
     mutating func optionalString(_ value: String?) {
         optional(value) { out, text in out.string(text) }
+    }
+
+    mutating func assumption(_ assumption: RoleAssumption) {
+        string(assumption.role.description)
+        optionalString(assumption.region)
+        optional(assumption.duration) { out, duration in out.u32(UInt32(duration)) }
+        optionalString(assumption.sessionName)
+        optionalString(assumption.sessionPolicy)
+        strings(assumption.policyARNs)
+        optional(assumption.output) { out, output in out.choice(output) }
+        optionalString(assumption.profile)
+        optional(assumption.allowedAccountIDs) { out, accounts in out.strings(accounts) }
+        u32(UInt32(assumption.chain.count))
+        for hop in assumption.chain {
+            string(hop.role.description)
+            optionalString(hop.externalID)
+            optional(hop.duration) { out, duration in out.u32(UInt32(duration)) }
+            optionalString(hop.sessionName)
+            u32(UInt32(hop.tags.count))
+            for tag in hop.tags {
+                string(tag.key)
+                string(tag.value)
+            }
+            strings(hop.transitiveTagKeys)
+            optionalString(hop.sessionPolicy)
+            strings(hop.policyARNs)
+            u32(UInt32(hop.line))
+        }
     }
 }
 
@@ -407,6 +442,56 @@ private struct ByteReader {
         throws(CompiledMappingError) -> Value?
     {
         try flag() ? try read(&self) : nil
+    }
+
+    mutating func optionalString() throws(CompiledMappingError) -> String? {
+        try optional { r throws(CompiledMappingError) in try r.string() }
+    }
+
+    mutating func optionalDuration(_ limits: ClosedRange<Int>) throws(CompiledMappingError) -> Int? {
+        let duration = try optional { r throws(CompiledMappingError) in Int(try r.u32()) }
+        if let duration, !limits.contains(duration) { throw .invalidValue("duration") }
+        return duration
+    }
+
+    mutating func role() throws(CompiledMappingError) -> RoleARN {
+        guard let role = RoleARN(try string()) else { throw .invalidValue("role ARN") }
+        return role
+    }
+
+    /// A rule's role, overrides and chain, as `ByteWriter.assumption` wrote them.
+    mutating func assumption() throws(CompiledMappingError) -> RoleAssumption {
+        let role = try role()
+        let region = try optionalString()
+        let duration = try optionalDuration(durationLimits)
+        let sessionName = try optionalString()
+        let sessionPolicy = try optionalString()
+        let policyARNs = try strings()
+        let output = try optional { r throws(CompiledMappingError) in try r.choice(OutputMode.self) }
+        let profile = try optionalString()
+        let allowedAccountIDs = try optional { r throws(CompiledMappingError) in try r.strings() }
+        let hopCount = Int(try u32())
+        guard hopCount <= (end - position) / 4 else { throw .truncated }
+        var chain: [ChainHop] = []
+        for _ in 0..<hopCount {
+            let hopRole = try self.role()
+            let externalID = try optionalString()
+            let hopDuration = try optionalDuration(ChainHop.durationLimits)
+            let hopSessionName = try optionalString()
+            let tagCount = Int(try u32())
+            guard tagCount <= (end - position) / 8 else { throw .truncated }
+            var tags: [SessionTagTemplate] = []
+            for _ in 0..<tagCount { tags.append(SessionTagTemplate(key: try string(), value: try string())) }
+            chain.append(
+                ChainHop(
+                    role: hopRole, externalID: externalID, duration: hopDuration, sessionName: hopSessionName,
+                    tags: tags, transitiveTagKeys: try strings(), sessionPolicy: try optionalString(),
+                    policyARNs: try strings(), line: Int(try u32())))
+        }
+        return RoleAssumption(
+            role: role, chain: chain, region: region, duration: duration, sessionName: sessionName,
+            sessionPolicy: sessionPolicy, policyARNs: policyARNs, output: output, profile: profile,
+            allowedAccountIDs: allowedAccountIDs)
     }
 }
 

@@ -68,18 +68,89 @@ public struct Condition: Equatable, Sendable {
     }
 }
 
-/// One `[[rule]]` of the mapping file.
-public struct Rule: Equatable, Sendable {
-    /// 1-based position among the rules.
-    public let number: Int
-    /// Line of the rule's `[[rule]]` header.
-    public let line: Int
-    /// The optional `name`.
-    public let name: String?
-    /// The IAM role to assume.
+/// Whether the hook acts on what it decides, or only says what it would do.
+public enum HookMode: String, Sendable, CaseIterable {
+    /// Assume roles and write the job's environment.
+    case enforce
+    /// Verify and match, log `would assume ROLE via RULE`, call no STS, write nothing, exit 0:
+    /// for rolling a mapping out on a live fleet.
+    case shadow
+}
+
+/// One session tag of a chain hop: a key, and a template over the token's verified claims
+/// for the value (`{ project = "{project_path}" }`).
+public struct SessionTagTemplate: Equatable, Sendable {
+    public let key: String
+    /// `{claim}` placeholders render the claim's value.
+    public let value: String
+
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// One `[[rule.chain]]` entry: a role assumed with STS `AssumeRole`, signed with the
+/// credentials of the hop before it.
+public struct ChainHop: Equatable, Sendable {
+    /// The session lengths, in seconds, AWS allows for a chained session (at most one hour).
+    public static let durationLimits = 900...3600
+    /// AWS's limit on session tags per `AssumeRole` call.
+    public static let maximumTags = 50
+
     public let role: RoleARN
-    /// Every condition must hold (AND), in file order.
-    public let conditions: [Condition]
+    public let externalID: String?
+    /// Seconds, within `durationLimits`; nil: the smaller of 3600 and the rule's duration.
+    public let duration: Int?
+    /// Template of the hop's session name; nil: the rule's.
+    public let sessionName: String?
+    /// Session tags, in file order.
+    public let tags: [SessionTagTemplate]
+    /// Keys of `tags` that are transitive (passed on to later hops).
+    public let transitiveTagKeys: [String]
+    /// Compact JSON of the inline session policy.
+    public let sessionPolicy: String?
+    public let policyARNs: [String]
+    /// Line of the entry's `[[rule.chain]]` header.
+    public let line: Int
+
+    public init(
+        role: RoleARN, externalID: String? = nil, duration: Int? = nil, sessionName: String? = nil,
+        tags: [SessionTagTemplate] = [], transitiveTagKeys: [String] = [], sessionPolicy: String? = nil,
+        policyARNs: [String] = [], line: Int
+    ) {
+        self.role = role
+        self.externalID = externalID
+        self.duration = duration
+        self.sessionName = sessionName
+        self.tags = tags
+        self.transitiveTagKeys = transitiveTagKeys
+        self.sessionPolicy = sessionPolicy
+        self.policyARNs = policyARNs
+        self.line = line
+    }
+
+    /// The hop's session length for a rule whose duration is `ruleDuration`.
+    public func effectiveDuration(ruleDuration: Int) -> Int {
+        duration ?? min(ChainHop.durationLimits.upperBound, ruleDuration)
+    }
+}
+
+/// What a rule gives the jobs it matches first: a role (and any chain after it), or
+/// deliberately nothing.
+public enum RuleAction: Equatable, Sendable {
+    /// `skip = true`: no credentials, exit 0, one log line naming the rule.
+    case skip
+    /// Assume a role with the job's token, then each hop of its chain.
+    case assume(RoleAssumption)
+}
+
+/// The role a rule assumes, its chain, and the rule's overrides of the top-level settings.
+public struct RoleAssumption: Equatable, Sendable {
+    /// The role assumed with `AssumeRoleWithWebIdentity`.
+    public let role: RoleARN
+    /// Roles assumed after it, in order; empty for most rules.
+    public let chain: [ChainHop]
     public let region: String?
     public let duration: Int?
     public let sessionName: String?
@@ -89,18 +160,16 @@ public struct Rule: Equatable, Sendable {
     public let output: OutputMode?
     /// The AWS profile name this rule provides when the output is `profile`.
     public let profile: String?
+    /// Accounts the credentials may belong to; replaces the top-level list. Nil: the top-level one.
+    public let allowedAccountIDs: [String]?
 
     public init(
-        number: Int, line: Int, name: String?, role: RoleARN, conditions: [Condition],
-        region: String? = nil, duration: Int? = nil, sessionName: String? = nil,
-        sessionPolicy: String? = nil, policyARNs: [String] = [], output: OutputMode? = nil,
-        profile: String? = nil
+        role: RoleARN, chain: [ChainHop] = [], region: String? = nil, duration: Int? = nil,
+        sessionName: String? = nil, sessionPolicy: String? = nil, policyARNs: [String] = [],
+        output: OutputMode? = nil, profile: String? = nil, allowedAccountIDs: [String]? = nil
     ) {
-        self.number = number
-        self.line = line
-        self.name = name
         self.role = role
-        self.conditions = conditions
+        self.chain = chain
         self.region = region
         self.duration = duration
         self.sessionName = sessionName
@@ -108,7 +177,61 @@ public struct Rule: Equatable, Sendable {
         self.policyARNs = policyARNs
         self.output = output
         self.profile = profile
+        self.allowedAccountIDs = allowedAccountIDs
     }
+
+    /// The role whose credentials the job finally gets: the last hop's.
+    public var finalRole: RoleARN { chain.last?.role ?? role }
+
+    /// Every role assumed, in order: the web-identity role, then the chain.
+    public var roles: [RoleARN] { [role] + chain.map(\.role) }
+}
+
+/// One `[[rule]]` of the mapping file.
+public struct Rule: Equatable, Sendable {
+    /// 1-based position among the rules.
+    public let number: Int
+    /// Line of the rule's `[[rule]]` header.
+    public let line: Int
+    /// The optional `name`.
+    public let name: String?
+    /// Every condition must hold (AND), in file order.
+    public let conditions: [Condition]
+    /// What the jobs the rule matches first get.
+    public let action: RuleAction
+
+    public init(number: Int, line: Int, name: String?, conditions: [Condition], action: RuleAction) {
+        self.number = number
+        self.line = line
+        self.name = name
+        self.conditions = conditions
+        self.action = action
+    }
+
+    /// A rule that assumes `role` (then `chain`), with the given overrides.
+    public init(
+        number: Int, line: Int, name: String?, role: RoleARN, conditions: [Condition],
+        region: String? = nil, duration: Int? = nil, sessionName: String? = nil,
+        sessionPolicy: String? = nil, policyARNs: [String] = [], output: OutputMode? = nil,
+        profile: String? = nil, chain: [ChainHop] = [], allowedAccountIDs: [String]? = nil
+    ) {
+        self.init(
+            number: number, line: line, name: name, conditions: conditions,
+            action: .assume(
+                RoleAssumption(
+                    role: role, chain: chain, region: region, duration: duration, sessionName: sessionName,
+                    sessionPolicy: sessionPolicy, policyARNs: policyARNs, output: output, profile: profile,
+                    allowedAccountIDs: allowedAccountIDs)))
+    }
+
+    /// The role the rule assumes and its settings; nil for a `skip` rule.
+    public var assumption: RoleAssumption? {
+        guard case let .assume(assumption) = action else { return nil }
+        return assumption
+    }
+
+    /// The web-identity role of the rule; nil for a `skip` rule.
+    public var role: RoleARN? { assumption?.role }
 
     /// How logs and `explain` refer to the rule: its name, or its number and line.
     public var label: String {
@@ -137,6 +260,11 @@ public struct Mapping: Equatable, Sendable {
     public var onNoToken: MissPolicy = .skip
     public var onNoMatch: MissPolicy = .skip
     public var retry = RetrySettings()
+    public var mode: HookMode = .enforce
+    /// Appended to every message for a job that wanted credentials and did not get them.
+    public var help: String?
+    /// Accounts the credentials may belong to (12-digit ids); nil: any account.
+    public var allowedAccountIDs: [String]?
     public var rules: [Rule] = []
 
     public init(issuer: String, rules: [Rule] = []) {
@@ -145,17 +273,49 @@ public struct Mapping: Equatable, Sendable {
     }
 }
 
-/// The settings that apply to one rule: its overrides over the top-level defaults.
+/// Which accounts a rule's credentials may belong to, and which setting says so.
+public struct AccountAllowList: Equatable, Sendable {
+    /// 12-digit account ids.
+    public let accounts: [String]
+    /// The setting that gave the list, for messages: `allowed_account_ids` or
+    /// `allowed_account_ids of rule 3 "deploy"`.
+    public let setting: String
+
+    public init(accounts: [String], setting: String) {
+        self.accounts = accounts
+        self.setting = setting
+    }
+
+    public func allows(account: String) -> Bool { accounts.contains(account) }
+}
+
+/// The settings that apply to one rule's role: its overrides over the top-level defaults.
 public struct EffectiveSettings: Equatable, Sendable {
     public let region: String
     public let duration: Int
     public let sessionNameTemplate: String
     public let output: OutputMode
+    /// The accounts the credentials may belong to; nil: any.
+    public let allowedAccounts: AccountAllowList?
 
-    public init(rule: Rule, mapping: Mapping) {
-        region = rule.region ?? mapping.region
-        duration = rule.duration ?? mapping.duration
-        sessionNameTemplate = rule.sessionName ?? mapping.sessionName
-        output = rule.output ?? mapping.output
+    /// The settings of `rule`'s role, which `assumption` is.
+    public init(_ assumption: RoleAssumption, of rule: Rule, mapping: Mapping) {
+        region = assumption.region ?? mapping.region
+        duration = assumption.duration ?? mapping.duration
+        sessionNameTemplate = assumption.sessionName ?? mapping.sessionName
+        output = assumption.output ?? mapping.output
+        if let accounts = assumption.allowedAccountIDs {
+            allowedAccounts = AccountAllowList(accounts: accounts, setting: "allowed_account_ids of \(rule.label)")
+        } else {
+            allowedAccounts = mapping.allowedAccountIDs.map {
+                AccountAllowList(accounts: $0, setting: "allowed_account_ids")
+            }
+        }
+    }
+
+    /// The settings of `rule`; nil for a `skip` rule, which assumes nothing.
+    public init?(rule: Rule, mapping: Mapping) {
+        guard let assumption = rule.assumption else { return nil }
+        self.init(assumption, of: rule, mapping: mapping)
     }
 }

@@ -339,7 +339,7 @@ public enum MappingLoader {
         mutating func checkFIPS(_ mapping: Mapping) {
             guard mapping.stsFIPS, mapping.stsEndpoint == nil else { return }
             let regions = [("sts_fips", mapping.region)] + mapping.rules.compactMap { rule in
-                rule.region.map { ("rule[\(rule.number)].region", $0) }
+                rule.assumption?.region.map { ("rule[\(rule.number)].region", $0) }
             }
             for (keyPath, region) in regions where !STS.hasFIPSEndpoint(region: region) {
                 error(
@@ -355,24 +355,27 @@ public enum MappingLoader {
         /// only matter for `output = "profile"`.
         mutating func checkOutputs(_ mapping: Mapping) {
             for rule in mapping.rules {
+                guard let assumption = rule.assumption else { continue }
                 let prefix = "rule[\(rule.number)]"
-                let output = EffectiveSettings(rule: rule, mapping: mapping).output
+                let output = EffectiveSettings(assumption, of: rule, mapping: mapping).output
                 if output == .webIdentity {
-                    for (key, isSet) in [("session_policy", rule.sessionPolicy != nil), ("policy_arns", !rule.policyARNs.isEmpty)]
+                    for (key, isSet) in [
+                        ("session_policy", assumption.sessionPolicy != nil), ("policy_arns", !assumption.policyARNs.isEmpty),
+                    ]
                     where isSet {
                         error(
                             "\(prefix).\(key)",
                             "\(rule.label): `\(key)` cannot be applied with output = \"web-identity\" (AWS SDKs assume the role without it, so the job would get the role's full permissions); use output = \"profile\" or \"env\" for this rule"
                         )
                     }
-                    if rule.duration != nil {
+                    if assumption.duration != nil {
                         warning(
                             "\(prefix).duration",
                             "\(rule.label): `duration` does not apply with output = \"web-identity\": AWS SDKs choose the session length themselves and renew the credentials before they expire"
                         )
                     }
                 }
-                if rule.profile != nil && output != .profile {
+                if assumption.profile != nil && output != .profile {
                     warning(
                         "\(prefix).profile",
                         "\(rule.label): `profile` only applies with output = \"profile\", but this rule's output is \"\(output.rawValue)\"")

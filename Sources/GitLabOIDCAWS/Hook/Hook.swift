@@ -4,6 +4,8 @@ public enum HookError: Error, Equatable, Sendable, CustomStringConvertible {
     case noToken(variables: [String])
     /// `on_no_match = "fail"` and no rule matches the token.
     case noMatchingRule(project: String, ref: String)
+    /// The rule assumes roles after the first, which this hook cannot do yet.
+    case chainUnsupported(rule: String)
 
     public var description: String {
         switch self {
@@ -11,6 +13,8 @@ public enum HookError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the job has no ID token in \(variables.joined(separator: ", ")) and the mapping requires one (on_no_token = \"fail\"); add to the job: id_tokens: { \(variables.first ?? "AWS_ID_TOKEN"): { aud: sts.amazonaws.com } }"
         case let .noMatchingRule(project, ref):
             return "no rule of the mapping matches this job (project \(project), ref \(ref)) and the mapping requires one (on_no_match = \"fail\"); run `gitlab-oidc-aws explain` with the job's claims to see why"
+        case let .chainUnsupported(rule):
+            return "\(rule) has a [[rule.chain]], and this version of the hook cannot assume chained roles; nothing was written"
         }
     }
 }
@@ -19,6 +23,8 @@ public enum HookError: Error, Equatable, Sendable, CustomStringConvertible {
 public enum HookOutcome: Equatable, Sendable {
     case skippedNoToken
     case skippedNoMatch
+    /// The first matching rule is a `skip` rule.
+    case skippedByRule(rule: String)
     /// Fresh credentials (or web-identity / profile settings) were appended to the env file.
     case wrote(role: String, rule: String, sessionName: String)
     /// Credentials written earlier in this job are still valid for long enough.
@@ -96,8 +102,13 @@ public enum Hook {
             context.log("no rule matches project \(project), ref \(ref) (token from \(variable)); skipping")
             return .skippedNoMatch
         }
-        let settings = EffectiveSettings(rule: rule, mapping: mapping)
-        let role = rule.role.description
+        guard let assumption = rule.assumption else {
+            context.log("\(rule.label) gives this job no AWS credentials (skip = true)")
+            return .skippedByRule(rule: rule.label)
+        }
+        guard assumption.chain.isEmpty else { throw HookError.chainUnsupported(rule: rule.label) }
+        let settings = EffectiveSettings(assumption, of: rule, mapping: mapping)
+        let role = assumption.role.description
         var jobMapping = mapping
         if settings.output == .profile {
             // Profiles come from every matching rule; a compiled mapping holds no decoded rules.
@@ -105,7 +116,7 @@ public enum Hook {
         }
         let job = MatchedJob(
             mapping: jobMapping, configPath: context.configPath, envFile: envFile, variable: variable, token: token,
-            claims: claims, rule: rule)
+            claims: claims, rule: rule, assumption: assumption)
         switch settings.output {
         case .env: break
         case .webIdentity: return try putWebIdentityInPlace(job, context: context)
@@ -117,7 +128,8 @@ public enum Hook {
             return .reused(role: role)
         }
 
-        let (credentials, sessionName) = try session.assumeRole(rule: rule, claims: claims, token: token)
+        let (credentials, sessionName) = try session.assumeRole(
+            assumption, of: rule, claims: claims, token: token)
         var entries = EnvLines.credentials(credentials, role: role, region: settings.region)
         if mapping.blockInstanceMetadata { entries.append(("AWS_EC2_METADATA_DISABLED", "true")) }
         try EnvFile.append(try EnvFile.render(entries), to: envFile)
@@ -170,15 +182,15 @@ public final class HookSession {
     /// Calls STS `AssumeRoleWithWebIdentity` for `rule`'s role with `token`: the rule's
     /// session name (rendered from `claims`), duration and policies, at the mapping's endpoint
     /// for the rule's region.
-    public func assumeRole(rule: Rule, claims: Claims, token: String) throws(STSError) -> (
-        credentials: AWSCredentials, sessionName: String
-    ) {
-        let settings = EffectiveSettings(rule: rule, mapping: mapping)
+    public func assumeRole(_ assumption: RoleAssumption, of rule: Rule, claims: Claims, token: String) throws(STSError)
+        -> (credentials: AWSCredentials, sessionName: String)
+    {
+        let settings = EffectiveSettings(assumption, of: rule, mapping: mapping)
         let sessionName = SessionName.render(settings.sessionNameTemplate, claims: claims)
         let credentials = try STS.assumeRole(
             STS.Request(
-                roleARN: rule.role.description, sessionName: sessionName, token: token, duration: settings.duration,
-                policy: rule.sessionPolicy, policyARNs: rule.policyARNs),
+                roleARN: assumption.role.description, sessionName: sessionName, token: token,
+                duration: settings.duration, policy: assumption.sessionPolicy, policyARNs: assumption.policyARNs),
             endpoint: STS.endpoint(region: settings.region, fips: mapping.stsFIPS, override: mapping.stsEndpoint),
             transport: transport, settings: transportSettings, retrier: retrier)
         return (credentials, sessionName)

@@ -8,9 +8,11 @@ struct MatchedJob {
     let token: String
     let claims: Claims
     let rule: Rule
+    let assumption: RoleAssumption
 
     var sessionName: String {
-        SessionName.render(EffectiveSettings(rule: rule, mapping: mapping).sessionNameTemplate, claims: claims)
+        SessionName.render(
+            EffectiveSettings(assumption, of: rule, mapping: mapping).sessionNameTemplate, claims: claims)
     }
 
     func folder(_ context: HookContext) -> JobFolder {
@@ -63,15 +65,16 @@ public struct OutputPlan {
     /// `rule`'s role themselves. `AWS_ENDPOINT_URL_STS` is written when the mapping sets
     /// `sts_endpoint` or `sts_fips`, so that SDKs call the same STS as the hook would.
     public static func webIdentity(
-        rule: Rule, mapping: Mapping, sessionName: String, folder: JobFolder, variable: String, token: String
+        rule: Rule, assumption: RoleAssumption, mapping: Mapping, sessionName: String, folder: JobFolder,
+        variable: String, token: String
     ) -> OutputPlan {
-        let settings = EffectiveSettings(rule: rule, mapping: mapping)
+        let settings = EffectiveSettings(assumption, of: rule, mapping: mapping)
         let tokenFile = folder.tokenFile(variable: variable)
         let endpoint =
             mapping.stsEndpoint != nil || mapping.stsFIPS
             ? STS.endpoint(region: settings.region, fips: mapping.stsFIPS, override: mapping.stsEndpoint) : nil
         var entries = EnvLines.webIdentity(
-            role: rule.role.description, tokenFile: tokenFile, sessionName: sessionName, region: settings.region,
+            role: assumption.role.description, tokenFile: tokenFile, sessionName: sessionName, region: settings.region,
             stsEndpoint: endpoint)
         if mapping.blockInstanceMetadata { entries.append(("AWS_EC2_METADATA_DISABLED", "true")) }
         return OutputPlan(
@@ -93,12 +96,12 @@ public struct OutputPlan {
                 credentialProcess: CredentialProcessInvocation(
                     executable: executable, configPath: configPath, tokenFile: tokenFile, rule: profile.rule.number,
                     cacheFile: folder.cacheFile(rule: profile.rule.number)),
-                region: EffectiveSettings(rule: profile.rule, mapping: mapping).region)
+                region: profile.settings.region)
         }
         let config = try AWSConfigFile.render(sections)
         var entries = EnvLines.profile(
             configFile: folder.configFile, credentialsFile: folder.credentialsFile,
-            role: profiles.first?.rule.role.description ?? "")
+            role: profiles.first?.assumption.role.description ?? "")
         if mapping.blockInstanceMetadata { entries.append(("AWS_EC2_METADATA_DISABLED", "true")) }
         return OutputPlan(
             folder: folder.path,
@@ -116,12 +119,13 @@ extension Hook {
     static func putWebIdentityInPlace(_ job: MatchedJob, context: HookContext) throws(OutputError) -> HookOutcome {
         let sessionName = job.sessionName
         let plan = OutputPlan.webIdentity(
-            rule: job.rule, mapping: job.mapping, sessionName: sessionName, folder: job.folder(context),
+            rule: job.rule, assumption: job.assumption, mapping: job.mapping, sessionName: sessionName,
+            folder: job.folder(context),
             variable: job.variable, token: job.token)
         return try putInPlace(
             plan, job: job, context: context, output: .webIdentity,
             summary:
-                "web identity for \(job.rule.role) via \(job.rule.label) as session \(sessionName): AWS SDKs assume the role themselves with the job's ID token"
+                "web identity for \(job.assumption.role) via \(job.rule.label) as session \(sessionName): AWS SDKs assume the role themselves with the job's ID token"
         )
     }
 
@@ -134,7 +138,7 @@ extension Hook {
         let plan = try OutputPlan.profiles(
             profiles, mapping: job.mapping, configPath: FileSystem.absolute(job.configPath), executable: executable,
             folder: folder, variable: job.variable, token: job.token)
-        let names = profiles.map { "\($0.name) (\($0.rule.role))" }.joined(separator: ", ")
+        let names = profiles.map { "\($0.name) (\($0.assumption.role))" }.joined(separator: ", ")
         return try putInPlace(
             plan, job: job, context: context, output: .profile,
             summary: "AWS config \(folder.configFile) with profiles \(names): credentials are fetched when first used")
@@ -146,7 +150,7 @@ extension Hook {
     private static func putInPlace(
         _ plan: OutputPlan, job: MatchedJob, context: HookContext, output: OutputMode, summary: String
     ) throws(OutputError) -> HookOutcome {
-        let role = job.rule.role.description
+        let role = job.assumption.role.description
         let validUntil = job.claims.seconds("exp").map { "; the ID token is valid until \(Timestamp.format($0))" } ?? ""
         if try apply(plan, envFile: job.envFile) {
             context.log(summary + validUntil)

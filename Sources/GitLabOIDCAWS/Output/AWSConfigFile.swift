@@ -4,10 +4,16 @@ public struct JobProfile: Equatable, Sendable {
     /// The profile name in the config file; `default` for the first matching rule.
     public let name: String
     public let rule: Rule
+    /// The rule's role, chain and overrides.
+    public let assumption: RoleAssumption
+    /// The rule's settings over the top-level ones.
+    public let settings: EffectiveSettings
 
-    public init(name: String, rule: Rule) {
+    public init(name: String, rule: Rule, assumption: RoleAssumption, settings: EffectiveSettings) {
         self.name = name
         self.rule = rule
+        self.assumption = assumption
+        self.settings = settings
     }
 }
 
@@ -17,28 +23,36 @@ public enum JobProfiles {
     public static let defaultName = "default"
 
     /// `default` for the first matching rule, then, in file order, one profile for every
-    /// matching rule (the first one included) that names a `profile` and whose output is
-    /// `profile`. A name already taken keeps its first rule. Empty when no rule matches or
-    /// the first matching rule's output is not `profile`.
-    public static func resolve(mapping: Mapping, claims: Claims) -> [JobProfile] {
-        let matches = RuleMatcher.allMatches(in: mapping.rules, claims: claims)
-        guard let first = matches.first, EffectiveSettings(rule: first, mapping: mapping).output == .profile else {
-            return []
+    /// matching rule (the first one included) that names a `profile`, assumes a role and
+    /// whose output is `profile`. A name already taken keeps its first rule. Empty when no
+    /// rule matches, or the first matching rule skips or its output is not `profile`.
+    /// `matches` are the rules that match the job, in file order.
+    public static func resolve(matches: [Rule], mapping: Mapping) -> [JobProfile] {
+        func profile(_ rule: Rule, named name: String?) -> JobProfile? {
+            guard let assumption = rule.assumption, let name = name ?? assumption.profile else { return nil }
+            let settings = EffectiveSettings(assumption, of: rule, mapping: mapping)
+            guard settings.output == .profile else { return nil }
+            return JobProfile(name: name, rule: rule, assumption: assumption, settings: settings)
         }
-        var profiles = [JobProfile(name: defaultName, rule: first)]
+        guard let first = matches.first, let primary = profile(first, named: defaultName) else { return [] }
+        var profiles = [primary]
         for rule in matches {
-            guard let name = rule.profile, EffectiveSettings(rule: rule, mapping: mapping).output == .profile,
-                !profiles.contains(where: { $0.name == name })
+            guard let named = profile(rule, named: nil), !profiles.contains(where: { $0.name == named.name })
             else { continue }
-            profiles.append(JobProfile(name: name, rule: rule))
+            profiles.append(named)
         }
         return profiles
+    }
+
+    /// `resolve(matches:mapping:)` for the rules of `mapping` that match `claims`.
+    public static func resolve(mapping: Mapping, claims: Claims) -> [JobProfile] {
+        resolve(matches: RuleMatcher.allMatches(in: mapping.rules, claims: claims), mapping: mapping)
     }
 
     /// Lines for `explain`: each profile the job would get, with its rule and role.
     public static func explanation(mapping: Mapping, claims: Claims) -> [String] {
         resolve(mapping: mapping, claims: claims).map { profile in
-            "profile \(profile.name): \(profile.rule.role) (\(profile.rule.label))"
+            "profile \(profile.name): \(profile.assumption.roles.map(\.description).joined(separator: " -> ")) (\(profile.rule.label))"
         }
     }
 }

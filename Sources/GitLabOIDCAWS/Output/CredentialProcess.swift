@@ -6,6 +6,8 @@ public enum CredentialProcessError: Error, Equatable, Sendable, CustomStringConv
     case noSuchRule(number: Int, count: Int, path: String)
     /// The rule no longer matches the job's token (the mapping changed since the hook ran).
     case ruleDoesNotMatch(rule: String, claim: String, path: String)
+    /// The rule is a `skip` rule now (the mapping changed since the hook ran).
+    case ruleSkips(rule: String, path: String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum CredentialProcessError: Error, Equatable, Sendable, CustomStringConv
             return "\(path) has \(count) rules, not a rule \(number): the mapping changed since the hook wrote the AWS config file; retry the job"
         case let .ruleDoesNotMatch(rule, claim, path):
             return "\(rule) of \(path) does not match this job's token (`match.\(claim)` fails): the mapping changed since the hook wrote the AWS config file; retry the job"
+        case let .ruleSkips(rule, path):
+            return "\(rule) of \(path) is a skip rule, which gives no credentials: the mapping changed since the hook wrote the AWS config file; retry the job"
         }
     }
 }
@@ -73,7 +77,10 @@ public enum CredentialProcess {
                 number: context.rule, count: mapping.rules.count, path: context.configPath)
         }
         let rule = mapping.rules[context.rule - 1]
-        let role = rule.role.description
+        guard let assumption = rule.assumption else {
+            throw CredentialProcessError.ruleSkips(rule: rule.label, path: context.configPath)
+        }
+        let role = assumption.role.description
         if let cacheFile = context.cacheFile, let bytes = FileSystem.contentsIfReadable(cacheFile),
             let cached = cachedCredentials(bytes, role: role, now: context.clock.now())
         {
@@ -96,7 +103,8 @@ public enum CredentialProcess {
         let session = HookSession(
             mapping: mapping, transport: context.transport, clock: context.clock, environment: context.environment,
             log: context.log)
-        let credentials = try session.assumeRole(rule: rule, claims: claims, token: token).credentials
+        guard assumption.chain.isEmpty else { throw HookError.chainUnsupported(rule: rule.label) }
+        let credentials = try session.assumeRole(assumption, of: rule, claims: claims, token: token).credentials
         if let cacheFile = context.cacheFile {
             do {
                 try FileSystem.writeAtomically(Array(cacheText(credentials, role: role).utf8), to: cacheFile, mode: 0o600)

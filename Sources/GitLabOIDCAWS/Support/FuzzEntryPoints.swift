@@ -69,8 +69,11 @@ public enum FuzzEntryPoints {
             precondition((1...20).contains(mapping.retry.maxAttempts))
             for rule in mapping.rules {
                 precondition(!rule.conditions.isEmpty, "\(rule.label) has no conditions")
-                precondition(RoleARN(rule.role.description) == rule.role, "a role ARN does not round-trip")
-                let settings = EffectiveSettings(rule: rule, mapping: mapping)
+                guard let assumption = rule.assumption else { continue }
+                for role in assumption.roles {
+                    precondition(RoleARN(role.description) == role, "a role ARN does not round-trip")
+                }
+                let settings = EffectiveSettings(assumption, of: rule, mapping: mapping)
                 precondition((900...43200).contains(settings.duration))
                 _ = STS.endpoint(region: settings.region, fips: mapping.stsFIPS, override: mapping.stsEndpoint)
                 checkSessionName(SessionName.render(settings.sessionNameTemplate, claims: sampleClaims))
@@ -101,9 +104,17 @@ public enum FuzzEntryPoints {
         precondition(durationLimits.contains(compiled.settings.duration), "a duration no mapping file can have")
         _ = try? compiled.allMatches(claims: sampleClaims)
         guard compiled.ruleCount <= 1000, let rules = try? compiled.rules() else { return }
-        for rule in rules {
-            if let duration = rule.duration { precondition(durationLimits.contains(duration), "a rule duration out of range") }
-            checkSessionName(SessionName.render(rule.sessionName ?? compiled.settings.sessionName, claims: sampleClaims))
+        for case let .assume(assumption) in rules.map(\.action) {
+            if let duration = assumption.duration {
+                precondition(durationLimits.contains(duration), "a rule duration out of range")
+            }
+            for hop in assumption.chain {
+                if let duration = hop.duration {
+                    precondition(ChainHop.durationLimits.contains(duration), "a chain hop duration out of range")
+                }
+            }
+            checkSessionName(
+                SessionName.render(assumption.sessionName ?? compiled.settings.sessionName, claims: sampleClaims))
         }
         do {
             let fromBytes = try compiled.firstMatch(claims: sampleClaims)
