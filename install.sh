@@ -52,19 +52,22 @@ Options:
   --binary FILE      use this already built binary instead of building one
   --uninstall        remove the binary and the files an earlier install under PREFIX recorded
                      in PREFIX/share/$NAME/installed-files; the mapping stays
-  --bundle DIR       build the self-contained bundle for container executors in DIR: a static
-                     launcher DIR/$NAME, the program with its own dynamic loader, C library
-                     and every library it loads in DIR/lib, Debian's CA certificates, the
-                     libraries' licences and BUNDLE-INFO. It runs in any x86_64 Linux image
-                     (glibc, musl or no C library), without /proc, wherever it is mounted
+  --bundle DIR       build the self-contained bundle for container executors in DIR: a
+                     static launcher DIR/$NAME, the program with its own dynamic
+                     loader, C library and every library it loads in DIR/lib, Debian's CA
+                     certificates, the libraries' licences and BUNDLE-INFO. It runs in any
+                     x86_64 Linux image (glibc, musl or no C library), without /proc,
+                     wherever it is mounted
   --mount-path PATH  where job containers will see the bundle, for the printed snippet
                      (default /opt/$NAME)
-  --deb DIR          build DIR/${NAME}_<version>_amd64.deb: /usr/bin/$NAME, the bundle in
-                     /opt/$NAME, the example mapping as the conffile $DEB_MAPPING, docs
+  --deb DIR          build DIR/${NAME}_<version>_amd64.deb: /usr/bin/$NAME,
+                     the bundle in /opt/$NAME, the example mapping as the
+                     conffile $DEB_MAPPING, docs
   -h, --help         this text
 
 Exit status: 0 done, 1 failed (the message says why), 64 bad usage.
-Environment: SWIFT=/path/to/swift (default: swift on PATH).
+Environment: SWIFT=/path/to/swift (default: swift on PATH); DEBFULLNAME and DEBEMAIL name
+the package's maintainer (default: the author of the repository's last commit).
 EOF
 }
 
