@@ -158,8 +158,10 @@ public enum FileSystem {
     }
 
     /// The absolute path of the running binary, from `/proc/self/exe`. When the binary was
-    /// replaced on disk since it started (an upgrade), the path of the new one.
+    /// replaced on disk since it started (an upgrade), the path of the new one. In the
+    /// container bundle, its launcher (`/proc/self/exe` would be the bundle's loader).
     public static func executablePath() -> String? {
+        if let launcher = ContainerBundle.launcherPath { return launcher }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard count > 0 else { return nil }
