@@ -56,6 +56,13 @@ let package = Package(
             dependencies: ["GitLabOIDCAWS"],
             path: "Tests/GitLabOIDCAWSTestSupport"
         ),
+        // Test-only: runs the library's SigV4, STS AssumeRole and IAM GetRole code for the Python
+        // tests (botocore, the STS double, moto). Not a product; nothing installs it.
+        .executableTarget(
+            name: "aws-wire-probe",
+            dependencies: ["GitLabOIDCAWS"],
+            path: "Tests/AWSWireProbe"
+        ),
         .testTarget(
             name: "GitLabOIDCAWSTests",
             dependencies: ["GitLabOIDCAWS", "GitLabOIDCAWSTestSupport"]

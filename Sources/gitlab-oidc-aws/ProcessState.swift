@@ -31,9 +31,11 @@ enum ProcessState {
     }
 
     /// The absolute path of the running binary, from `/proc/self/exe`; when the binary was
-    /// replaced on disk since it started (an upgrade), the path of the new one. Nil without
-    /// `/proc`.
+    /// replaced on disk since it started (an upgrade), the path of the new one. In the
+    /// container bundle, its launcher (`/proc/self/exe` would be the bundle's loader). Nil
+    /// without `/proc`.
     static func executablePath() -> String? {
+        if let launcher = ContainerBundle.launcherPath { return launcher }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard count > 0 else { return nil }

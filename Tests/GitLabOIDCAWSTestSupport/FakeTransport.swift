@@ -1,22 +1,34 @@
 import GitLabOIDCAWS
 
 /// An `HTTPTransport` for tests: records every request and plays scripted answers. Each URL
-/// has a queue of answers, played once each in order, and then a standing answer; a request
-/// to a URL with neither fails like a refused connection.
+/// has a queue of answers, played once each in order, and then a standing answer; then come
+/// the answers for any URL, in order; a request that finds none fails like a refused
+/// connection.
 public final class FakeTransport: HTTPTransport {
     /// What one request gets.
     public enum Answer {
         case response(HTTPResponse)
         /// A network failure of this kind.
         case failure(TransportError.Kind)
+
+        /// An answer with `status` and `body`.
+        public static func response(_ status: Int, _ body: String) -> Answer {
+            .response(HTTPResponse(status: status, body: Array(body.utf8)))
+        }
     }
 
-    /// Every request, in order, with the time allowed for it.
-    public private(set) var requests: [(request: HTTPRequest, timeout: Double)] = []
+    /// Every request, in order.
+    public private(set) var requests: [HTTPRequest] = []
+    /// The time allowed for each request, in order.
+    public private(set) var timeouts: [Double] = []
     private var queued: [String: [Answer]] = [:]
     private var standing: [String: Answer] = [:]
+    private var anyURL: [Answer]
 
-    public init() {}
+    /// A transport that plays `answers` to the first requests, whatever their URL.
+    public init(_ answers: [Answer] = []) {
+        anyURL = answers
+    }
 
     /// `answers` for the next requests to `url`, once each, before its standing answer.
     public func queue(_ url: String, _ answers: Answer...) {
@@ -30,19 +42,22 @@ public final class FakeTransport: HTTPTransport {
 
     /// The requests sent to `url`.
     public func requests(to url: String) -> [HTTPRequest] {
-        requests.map(\.request).filter { $0.url == url }
+        requests.filter { $0.url == url }
     }
 
     public func perform(_ request: HTTPRequest, settings: TransportSettings, timeout: Double) throws(TransportError)
         -> HTTPResponse
     {
-        requests.append((request, timeout))
+        requests.append(request)
+        timeouts.append(timeout)
         let answer: Answer?
         if var queue = queued[request.url], !queue.isEmpty {
             answer = queue.removeFirst()
             queued[request.url] = queue
+        } else if let standingAnswer = standing[request.url] {
+            answer = standingAnswer
         } else {
-            answer = standing[request.url]
+            answer = anyURL.isEmpty ? nil : anyURL.removeFirst()
         }
         switch answer {
         case let .response(response)?:

@@ -1,21 +1,24 @@
 import GitLabOIDCAWS
 
-/// STS answers as AWS words them (`AssumeRoleWithWebIdentityResponse`, `ErrorResponse`).
+/// STS answers as AWS words them (`AssumeRoleWithWebIdentityResponse`, `AssumeRoleResponse`,
+/// `ErrorResponse`).
 public enum STSAnswers {
     /// The regional endpoint the hook uses for `us-east-1` when `sts_endpoint` is not set.
     public static let defaultEndpoint = "https://sts.us-east-1.amazonaws.com/"
 
-    /// Credentials for `role` (an IAM role ARN) and `session`, expiring at `expiration`; the
-    /// keys are made from `serial`, so that each answer of a test differs.
+    /// Credentials for `role` (an IAM role ARN) and `session`, expiring at `expiration`, as the
+    /// answer to `action` (`AssumeRoleWithWebIdentity` or `AssumeRole`); the keys are made from
+    /// `serial`, so that each answer of a test differs.
     public static func credentials(
-        role: String, session: String = "gitlab-42-1001", expiration: Int64, serial: Int = 1
+        role: String, session: String = "gitlab-42-1001", expiration: Int64, serial: Int = 1,
+        action: String = "AssumeRoleWithWebIdentity"
     ) -> HTTPResponse {
         let account = role.split(separator: ":", omittingEmptySubsequences: false).dropFirst(4).first ?? "000000000000"
         let name = role.split(separator: "/").last ?? "role"
         let body = """
             <?xml version="1.0" encoding="UTF-8"?>
-            <AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-              <AssumeRoleWithWebIdentityResult>
+            <\(action)Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+              <\(action)Result>
                 <AssumedRoleUser>
                   <Arn>arn:aws:sts::\(account):assumed-role/\(name)/\(session)</Arn>
                   <AssumedRoleId>AROA3XFRBF535PLBIFPI4:\(session)</AssumedRoleId>
@@ -26,9 +29,9 @@ public enum STSAnswers {
                   <Expiration>\(Timestamp.format(expiration))</Expiration>
                   <AccessKeyId>\(accessKeyID(serial))</AccessKeyId>
                 </Credentials>
-              </AssumeRoleWithWebIdentityResult>
+              </\(action)Result>
               <ResponseMetadata><RequestId>request-\(serial)</RequestId></ResponseMetadata>
-            </AssumeRoleWithWebIdentityResponse>
+            </\(action)Response>
             """
         return HTTPResponse(status: 200, body: Array(body.utf8))
     }

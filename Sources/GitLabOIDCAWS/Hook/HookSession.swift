@@ -37,27 +37,36 @@ public final class HookSession {
     }
 
     /// Performs `exchange` with the job's `token`: `AssumeRoleWithWebIdentity`, then each
-    /// chain hop, each with retries; then checks that the final credentials belong to an
-    /// allowed account. Returns the final credentials.
+    /// chain hop with `AssumeRole` signed by the previous hop's credentials, each with
+    /// retries; then checks that the final credentials belong to an allowed account. Returns
+    /// the final credentials; a refused hop is reported with its number, role and AWS's
+    /// message, and nothing of the hops before it is kept.
     public func obtain(_ exchange: Exchange, token: String) throws(HookFailure) -> AWSCredentials {
-        // A hop that cannot be performed fails before the first call, not halfway.
-        if let hop = exchange.chain.first {
-            throw .refused(
-                .chainedAssumeRoleUnavailable(rule: exchange.rule.label, hop: hop.number, role: hop.role.description))
-        }
-        let hop = exchange.webIdentity
-        let credentials: AWSCredentials
+        let first = exchange.webIdentity
+        var credentials: AWSCredentials
         do throws(STSError) {
             credentials = try STS.assumeRole(
                 STS.Request(
-                    roleARN: hop.role.description, sessionName: hop.sessionName, token: token, duration: hop.duration,
-                    policy: hop.policy, policyARNs: hop.policyARNs),
-                endpoint: exchange.endpoint, transport: transport, settings: transportSettings, retrier: retrier)
+                    roleARN: first.role.description, sessionName: first.sessionName, token: token,
+                    duration: first.duration, policy: first.policy, policyARNs: first.policyARNs),
+                hop: exchange.chain.isEmpty ? nil : 1, endpoint: exchange.endpoint, transport: transport,
+                settings: transportSettings, retrier: retrier)
+            for hop in exchange.chain {
+                credentials = try STS.assumeRole(
+                    STS.AssumeRoleRequest(
+                        roleARN: hop.role.description, sessionName: hop.sessionName, duration: hop.duration,
+                        externalID: hop.externalID, policy: hop.policy, policyARNs: hop.policyARNs, tags: hop.tags,
+                        transitiveTagKeys: hop.transitiveTagKeys),
+                    hop: hop.number, endpoint: exchange.endpoint, region: exchange.region,
+                    credentials: SigV4.Credentials(credentials), transport: transport, settings: transportSettings,
+                    retrier: retrier)
+            }
         } catch {
             throw .sts(error)
         }
+        let role = exchange.finalRole
         try JobPlanner.checkAccount(
-            credentials.account ?? exchange.finalRole.account, of: exchange.finalRole.description,
+            credentials.accountID(assumedRole: role.description) ?? role.account, of: role.description,
             allowed: exchange.allowedAccounts)
         return credentials
     }

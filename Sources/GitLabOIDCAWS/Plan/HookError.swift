@@ -12,13 +12,11 @@ public enum HookError: UserFacingError, Equatable, Sendable {
     case accountNotAllowed(account: String, role: String, setting: String)
     /// `output = "profile"` needs this program's path for the AWS config file.
     case unknownExecutablePath
-    /// A chain hop that this build cannot perform: it has no signed `AssumeRole`.
-    case chainedAssumeRoleUnavailable(rule: String, hop: Int, role: String)
 
     public var exitCategory: ExitCategory {
         switch self {
         case .webIdentityChain: return .invalidConfiguration
-        case .noToken, .noMatchingRule, .accountNotAllowed, .unknownExecutablePath, .chainedAssumeRoleUnavailable:
+        case .noToken, .noMatchingRule, .accountNotAllowed, .unknownExecutablePath:
             return .credentialsUnavailable
         }
     }
@@ -26,8 +24,7 @@ public enum HookError: UserFacingError, Equatable, Sendable {
     public var responsibility: Responsibility {
         switch self {
         case .noToken: return .pipeline
-        case .noMatchingRule, .webIdentityChain, .accountNotAllowed, .unknownExecutablePath,
-            .chainedAssumeRoleUnavailable:
+        case .noMatchingRule, .webIdentityChain, .accountNotAllowed, .unknownExecutablePath:
             return .runnerAdministrator
         }
     }
@@ -45,8 +42,6 @@ public enum HookError: UserFacingError, Equatable, Sendable {
             return "refusing credentials for \(role): its account \(account) is not in \(setting); nothing was written"
         case .unknownExecutablePath:
             return "cannot find this program's own path (/proc/self/exe is unreadable), which the AWS config file must name for credential_process; mount /proc, or use output = \"web-identity\" or \"env\""
-        case let .chainedAssumeRoleUnavailable(rule, hop, role):
-            return "\(rule): chain hop \(hop) (\(role)) needs a signed STS AssumeRole call, which this build of gitlab-oidc-aws does not have; nothing was written"
         }
     }
 }

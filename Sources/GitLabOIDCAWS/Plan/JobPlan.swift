@@ -45,7 +45,8 @@ public struct WebIdentityHop: Equatable, Sendable {
 
 /// A chained STS call: `AssumeRole`, signed with the previous hop's credentials.
 public struct ChainedHop: Equatable, Sendable {
-    /// 1 for the first `[[rule.chain]]` entry.
+    /// The hop's position among the rule's hops, the web-identity hop being 1: 2 for the
+    /// first `[[rule.chain]]` entry (as STS errors name it).
     public let number: Int
     public let role: RoleARN
     public let sessionName: String

@@ -77,7 +77,7 @@ public enum JobPlanner {
             let (tags, transitive) = SessionTags.render(
                 hop.tags, transitiveKeys: hop.transitiveTagKeys, claims: claims)
             return ChainedHop(
-                number: index + 1, role: hop.role,
+                number: index + 2, role: hop.role,
                 sessionName: hop.sessionName.map { SessionName.render($0, claims: claims) } ?? sessionName,
                 duration: hop.effectiveDuration(ruleDuration: settings.duration), externalID: hop.externalID,
                 policy: hop.sessionPolicy, policyARNs: hop.policyARNs, tags: tags, transitiveTagKeys: transitive)

@@ -91,7 +91,7 @@ import Testing
         #expect(lines.contains("session name: gitlab-42-1001"))
         #expect(
             lines.contains(
-                "chain hop 1: arn:aws:iam::444455556666:role/target as session hop-1001, 1200 s, with an external id, with session policies, tags project=group/project, ref=main (transitive: project)"
+                "chain hop 2: arn:aws:iam::444455556666:role/target as session hop-1001, 1200 s, with an external id, with session policies, tags project=group/project, ref=main (transitive: project)"
             ))
         #expect(lines.contains("profile default: arn:aws:iam::111122223333:role/entry -> arn:aws:iam::444455556666:role/target (rule 2 \"chained\")"))
         guard case let .array(hops)? = report.json["match"]?["chain"], let hop = hops.first else {

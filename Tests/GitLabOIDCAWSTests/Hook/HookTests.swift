@@ -173,7 +173,7 @@ extension Result where Success == HookOutcome, Failure == HookFailure {
                 == .wrote(roles: [deployRole], rule: "rule 1 \"deploy\"", sessionName: "gitlab-42-1001"))
         #expect(harness.envFileText == "EXISTING=1\nLAST=no newline\n" + credentialLines(expiration: expiration))
         #expect(
-            harness.transport.requests.map { "\($0.request.method.rawValue) \($0.request.url)" } == [
+            harness.transport.requests.map { "\($0.method.rawValue) \($0.url)" } == [
                 "GET \(IssuerAnswers.discoveryURL)", "GET \(IssuerAnswers.keySetURL)",
                 "POST \(STSAnswers.defaultEndpoint)",
             ])
@@ -214,13 +214,16 @@ extension Result where Success == HookOutcome, Failure == HookFailure {
         harness.transport.always(
             STSAnswers.defaultEndpoint, .response(STSAnswers.error("AccessDenied", message: "Not authorized", status: 403)))
         let failure = harness.run().failure
-        guard case .sts(.service(403, "AccessDenied", "Not authorized", _))? = failure else {
+        guard case let .sts(error)? = failure, error.code == "AccessDenied" else {
             Issue.record("not AccessDenied: \(String(describing: failure))")
             return
         }
+        #expect(error.call == STSCall(action: .assumeRoleWithWebIdentity, roleARN: deployRole))
         #expect(harness.stsRequests().count == 1, "AccessDenied is not worth retrying")
         #expect(harness.envFileText == "")
-        #expect(harness.logged.last?.hasPrefix("error: STS refused AssumeRoleWithWebIdentity: AccessDenied") == true)
+        #expect(
+            harness.logged.last?.hasPrefix("error: STS refused AssumeRoleWithWebIdentity of \(deployRole): AccessDenied")
+                == true)
         #expect(
             harness.logged.last?.hasSuffix(
                 "[the runner's configuration, not the pipeline's: tell the runner administrator] \(help)") == true)
@@ -249,7 +252,10 @@ extension Result where Success == HookOutcome, Failure == HookFailure {
         #expect(harness.stsRequests().count == 3)
         #expect(harness.logged.count == 4, "one line per attempt, then the error")
         #expect(harness.logged.filter { $0.contains(STSAnswers.defaultEndpoint) }.count == 1)
-        #expect(harness.logged.last?.hasPrefix("error: cannot reach STS: cannot connect to \(STSAnswers.defaultEndpoint)") == true)
+        #expect(
+            harness.logged.last?.hasPrefix(
+                "error: cannot reach STS for AssumeRoleWithWebIdentity of \(deployRole): cannot connect to \(STSAnswers.defaultEndpoint)"
+            ) == true)
         #expect(harness.envFileText == "")
     }
 
@@ -444,21 +450,102 @@ extension Result where Success == HookOutcome, Failure == HookFailure {
 }
 
 @Suite struct HookChainTests {
-    @Test func aChainThisBuildCannotPerformFailsBeforeAnyCall() {
-        let hop = ChainHop(role: MappingFixtures.role("target", account: "444455556666"), line: 15)
-        var rule = mapping().rules[0]
-        rule = Rule(
-            number: 1, line: 10, name: "deploy", role: MappingFixtures.role("deploy"), conditions: rule.conditions,
-            chain: [hop])
-        let harness = HookHarness(mapping: mapping { $0.rules[0] = rule })
-        let failure = harness.run().failure
+    static let target = "arn:aws:iam::444455556666:role/target"
+
+    /// Rule 1 with a chain to `target`: an external id, tags from claims (one whose claim the
+    /// token lacks), a transitive key.
+    static func chained(_ change: (inout Mapping) -> Void = { _ in }) -> Mapping {
+        let hop = ChainHop(
+            role: RoleARN(target)!, externalID: "ext-42", sessionName: "hop-{job_id}",
+            tags: [
+                SessionTagTemplate(key: "project", value: "{project_path}"),
+                SessionTagTemplate(key: "mr", value: "{merge_request_iid}"),
+                SessionTagTemplate(key: "where", value: "{environment}@{ref}*"),
+            ],
+            transitiveTagKeys: ["project", "mr"], line: 15)
+        let first = mapping().rules[0]
+        return mapping {
+            $0.rules[0] = Rule(
+                number: 1, line: 10, name: "deploy", role: MappingFixtures.role("deploy"),
+                conditions: first.conditions, chain: [hop])
+            change(&$0)
+        }
+    }
+
+    func scriptBothHops(_ harness: HookHarness, expiration: Int64) {
+        harness.transport.queue(
+            STSAnswers.defaultEndpoint,
+            .response(STSAnswers.credentials(role: deployRole, expiration: expiration + 600, serial: 1)),
+            .response(
+                STSAnswers.credentials(
+                    role: Self.target, session: "hop-1001", expiration: expiration, serial: 2, action: "AssumeRole")))
+    }
+
+    @Test func eachHopIsSignedWithThePreviousHopsCredentials() throws {
+        let harness = HookHarness(mapping: Self.chained())
+        let expiration = harness.clock.now + 3600
+        scriptBothHops(harness, expiration: expiration)
+
         #expect(
-            failure
-                == .refused(
-                    .chainedAssumeRoleUnavailable(
-                        rule: "rule 1 \"deploy\"", hop: 1, role: "arn:aws:iam::444455556666:role/target")))
+            harness.run().outcome
+                == .wrote(roles: [deployRole, Self.target], rule: "rule 1 \"deploy\"", sessionName: "gitlab-42-1001"))
+        let requests = harness.stsRequests()
+        #expect(requests.count == 2)
+        #expect(requests[0].formField("Action") == "AssumeRoleWithWebIdentity")
+        #expect(!requests[0].headers.contains { $0.lowercased().hasPrefix("authorization:") })
+        let hop = try #require(requests.last)
+        #expect(
+            hop.formFields.map { "\($0.0)=\($0.1)" } == [
+                "Action=AssumeRole", "Version=2011-06-15", "RoleArn=\(Self.target)", "RoleSessionName=hop-1001",
+                "DurationSeconds=3600", "ExternalId=ext-42", "Tags.member.1.Key=project",
+                "Tags.member.1.Value=group/project", "Tags.member.2.Key=where", "Tags.member.2.Value=production@main-",
+                "TransitiveTagKeys.member.1=project",
+            ])
+        let authorization = try #require(hop.headers.first { $0.hasPrefix("Authorization:") })
+        #expect(authorization.contains("Credential=\(STSAnswers.accessKeyID(1))/"))
+        #expect(authorization.contains("/us-east-1/sts/aws4_request"))
+        #expect(hop.headers.contains("X-Amz-Security-Token: \(STSAnswers.sessionToken(1))"))
+
+        #expect(harness.envFileText == credentialLines(serial: 2, expiration: expiration, role: Self.target))
+        #expect(
+            harness.logged == [
+                "assumed \(deployRole) via rule 1 \"deploy\" as session gitlab-42-1001, then \(Self.target) as session hop-1001; credentials expire \(Timestamp.format(expiration)) (region us-east-1)"
+            ])
+        #expect(!harness.logged.joined().contains(STSAnswers.secretAccessKey(1)))
+    }
+
+    @Test func aRefusedHopNamesItselfAndWritesNothing() {
+        let harness = HookHarness(mapping: Self.chained { $0.help = help })
+        harness.transport.queue(
+            STSAnswers.defaultEndpoint,
+            .response(STSAnswers.credentials(role: deployRole, expiration: harness.clock.now + 3600)),
+            .response(STSAnswers.error("AccessDenied", message: "not trusted by target", status: 403)))
+        let failure = harness.run().failure
         #expect(failure?.exitCategory == .credentialsUnavailable)
-        #expect(harness.stsRequests().isEmpty && harness.envFileText == "")
+        guard case let .sts(error)? = failure else {
+            Issue.record("not an STS failure: \(String(describing: failure))")
+            return
+        }
+        #expect(error.call == STSCall(action: .assumeRole, roleARN: Self.target, hop: 2))
+        #expect(error.code == "AccessDenied")
+        #expect(harness.stsRequests().count == 2, "a refused hop is not retried")
+        #expect(harness.envFileText == "")
+        let line = harness.logged.last ?? ""
+        #expect(line.contains("AssumeRole of \(Self.target) (chain hop 2)") && line.contains("not trusted by target"))
+        #expect(line.hasSuffix(help))
+    }
+
+    @Test func theAccountGuardLooksAtTheLastHopsCredentials() {
+        let harness = HookHarness(mapping: Self.chained { $0.allowedAccountIDs = ["111122223333"] })
+        #expect(
+            harness.run().failure
+                == .refused(
+                    .accountNotAllowed(account: "444455556666", role: Self.target, setting: "allowed_account_ids")))
+        #expect(harness.stsRequests().isEmpty, "refused at plan time, before any call")
+
+        let allowed = HookHarness(mapping: Self.chained { $0.allowedAccountIDs = ["444455556666"] })
+        scriptBothHops(allowed, expiration: allowed.clock.now + 3600)
+        #expect(allowed.run().outcome != nil)
     }
 }
 

@@ -69,12 +69,12 @@ private func loaded(_ text: String) throws -> Mapping {
         #expect(
             exchange.chain == [
                 ChainedHop(
-                    number: 1, role: MappingFixtures.role("target", account: "444455556666"),
+                    number: 2, role: MappingFixtures.role("target", account: "444455556666"),
                     sessionName: "gitlab-42-1001", duration: 3600, externalID: "ext", policy: nil, policyARNs: [],
                     tags: [SessionTag(key: "project", value: "group/project"), SessionTag(key: "env", value: "production")],
                     transitiveTagKeys: ["project"]),
                 ChainedHop(
-                    number: 2, role: MappingFixtures.role("last", account: "777788889999"), sessionName: "hop-1001",
+                    number: 3, role: MappingFixtures.role("last", account: "777788889999"), sessionName: "hop-1001",
                     duration: 900, externalID: nil, policy: nil, policyARNs: [], tags: [], transitiveTagKeys: []),
             ])
         #expect(exchange.finalRole == MappingFixtures.role("last", account: "777788889999"))
