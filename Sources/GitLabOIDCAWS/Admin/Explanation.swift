@@ -200,7 +200,7 @@ public struct Explanation {
         ])
     }
 
-    /// `chain hop 1: ROLE as session S, 3600 s, with an external id, tags k=v, ... (transitive: k)`.
+    /// `chain hop 2: ROLE as session S, 3600 s, with an external id, tags k=v, ... (transitive: k)`.
     static func describe(_ hop: ChainedHop) -> String {
         var text = "chain hop \(hop.number): \(hop.role) as session \(hop.sessionName), \(hop.duration) s"
         if hop.externalID != nil { text += ", with an external id" }
