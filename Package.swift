@@ -52,14 +52,29 @@ let package = Package(
             ],
             swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
+        // Test doubles and fixtures shared by the Swift tests; never part of the product.
         .target(
-            name: "FuzzTargets",
+            name: "GitLabOIDCAWSTestSupport",
             dependencies: ["GitLabOIDCAWS"],
-            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
+            path: "Tests/GitLabOIDCAWSTestSupport"
+        ),
+        // Test-only: runs the library's SigV4, STS AssumeRole and IAM GetRole code for the Python
+        // tests (botocore, the STS double, moto). Not a product; nothing installs it.
+        .executableTarget(
+            name: "aws-wire-probe",
+            dependencies: ["GitLabOIDCAWS"],
+            path: "Tests/AWSWireProbe"
         ),
         .testTarget(
             name: "GitLabOIDCAWSTests",
-            dependencies: ["GitLabOIDCAWS", "FuzzTargets"]
+            dependencies: ["GitLabOIDCAWS", "GitLabOIDCAWSTestSupport", "FuzzTargets"]
+        ),
+        // Test-only: what the fuzz targets in Fuzz/ run, and the tests that replay their corpora.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["GitLabOIDCAWS"],
+            path: "Tests/FuzzTargets",
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
         .testTarget(
             name: "FuzzTargetsTests",

@@ -3,8 +3,8 @@
 #
 #   Fuzz/run.sh TARGET SECONDS [libFuzzer options...]
 #
-# TARGET is token, key-set, key-set-cache, sts-answer, env-file, credential-cache, mapping,
-# compiled-mapping or pattern (the test-only target Sources/FuzzTargets/). Builds Fuzz/
+# TARGET is token, key-set, key-set-cache, sts-answer, iam-get-role, env-file, credential-cache, mapping,
+# compiled-mapping or pattern (the test-only target Tests/FuzzTargets/). Builds Fuzz/
 # (release, -sanitize=fuzzer,address) into .build-fuzz,
 # starts from the seed corpus Fuzz/corpus/TARGET plus what earlier runs found
 # (fuzz-out/corpus/TARGET), and writes crashing inputs to fuzz-out/artifacts/TARGET/.
@@ -29,7 +29,7 @@ mode=()
 case "$target" in
   token) max_len=24000 ;;
   key-set | key-set-cache) max_len=16384 ;;
-  sts-answer | compiled-mapping) max_len=8192 ;;
+  sts-answer | iam-get-role | compiled-mapping) max_len=8192 ;;
   env-file | credential-cache) max_len=4096 ;;
   mapping) max_len=8192 entry=mapping-in-process mode=(-fork=1 -ignore_crashes=1) ;;
   pattern) max_len=1024 ;;

@@ -7,7 +7,7 @@ Generates a fresh RSA key with Python's `cryptography` (a different implementati
 libcrypto calls that verify), signs GitLab-shaped ID tokens whose dates sit at the edges of
 their types (`exp` = 2**63 - 1, `nbf` = -2**63, `exp` = 1e300, ...), writes each to
 `Fuzz/corpus/token/seed-signed-*`, and writes the public key to
-`Sources/FuzzTargets/SeedKeySet.swift` with the valid token. The private key is thrown away: run the script again
+`Tests/FuzzTargets/SeedKeySet.swift` with the valid token. The private key is thrown away: run the script again
 to change the claims, and commit all the files it rewrites together.
 """
 
@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "Fuzz" / "corpus" / "token"
-SWIFT = ROOT / "Sources" / "FuzzTargets" / "SeedKeySet.swift"
+SWIFT = ROOT / "Tests" / "FuzzTargets" / "SeedKeySet.swift"
 
 ISSUER = "https://gitlab.example.com"
 NOW = 1_800_000_000  # FuzzTargets.now

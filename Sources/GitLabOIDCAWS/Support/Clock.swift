@@ -37,8 +37,8 @@ public struct Clock: Sendable {
 /// RFC 3339 timestamps in UTC, as STS sends them and as the hook writes them, and checked
 /// arithmetic on seconds since 1970 that come from outside (tokens, caches, STS answers).
 public enum Timestamp {
-    /// `0001-01-01T00:00:00Z`, the earliest instant RFC 3339 can write.
-    public static let earliest: Int64 = -62_135_596_800
+    /// `0000-01-01T00:00:00Z`, the earliest instant RFC 3339 can write.
+    public static let earliest: Int64 = -62_167_219_200
     /// `9999-12-31T23:59:59Z`, the latest instant RFC 3339 can write.
     public static let latest: Int64 = 253_402_300_799
     /// Every instant an RFC 3339 timestamp can name. A time from outside beyond these is no

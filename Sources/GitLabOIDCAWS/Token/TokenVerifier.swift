@@ -24,18 +24,26 @@ public struct TokenVerifier {
         self.clock = clock
     }
 
-    /// Throws `TokenError` or `KeySetError`.
-    public func verify(_ token: String) throws -> VerifiedToken {
+    /// Returns the token with its claims once every check passed.
+    public func verify(_ token: String) throws(TokenError) -> VerifiedToken {
         let jwt = try JWT(token)
         try policy.check(jwt.claims, now: clock.now())
-        let first = try keys.keySetWithOrigin(bypassingCache: false)
+        let first = try keySet(bypassingCache: false)
         do {
             try checkSignature(jwt, keySet: first.keys)
         } catch {
             guard first.origin == .cache || error.isMissingKey else { throw error }
-            try checkSignature(jwt, keySet: try keys.keySetWithOrigin(bypassingCache: true).keys)
+            try checkSignature(jwt, keySet: try keySet(bypassingCache: true).keys)
         }
         return VerifiedToken(raw: token, claims: jwt.claims)
+    }
+
+    private func keySet(bypassingCache: Bool) throws(TokenError) -> (keys: JSONWebKeySet, origin: KeySetOrigin) {
+        do throws(KeySetError) {
+            return try keys.keySetWithOrigin(bypassingCache: bypassingCache)
+        } catch {
+            throw .keySetUnavailable(error)
+        }
     }
 
     /// Throws unless `keySet` holds the token's key and it verifies the signature.
