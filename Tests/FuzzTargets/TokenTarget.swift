@@ -20,12 +20,9 @@ extension FuzzTargets {
                 precondition(FuzzTargets.now >= notBefore - ClaimPolicy.clockSkew, "a token not yet valid verified")
             }
             _ = Timestamp.format(expiry)
-        } catch let error as TokenError {
-            checkMessage(error.description)
-        } catch let error as KeySetError {
-            preconditionFailure("the local key set failed: \(error)")
         } catch {
-            preconditionFailure("an error of an unexpected type: \(error)")
+            if case let .keySetUnavailable(failure) = error { preconditionFailure("the local key set failed: \(failure)") }
+            checkMessage(error.description)
         }
         precondition(issuer.requests <= 2, "\(issuer.requests) key-set fetches for one token")
 

@@ -188,10 +188,16 @@ public enum FileSystem {
     /// Whether `path` names an existing regular file that this process can open for reading
     /// (checked by opening it, without blocking: a FIFO is not one).
     public static func isReadableFile(_ path: String) -> Bool {
-        guard let file = try? FileDescriptor.open(path, .readOnly), let status = try? file.status() else {
-            return false
-        }
-        return status.kind == .regular
+        readableFileSize(path) != nil
+    }
+
+    /// The size of the regular file at `path` when this process can open it for reading (checked
+    /// by opening it, without blocking); nil for anything else.
+    public static func readableFileSize(_ path: String) -> Int64? {
+        guard let file = try? FileDescriptor.open(path, .readOnly), let status = try? file.status(),
+            status.kind == .regular
+        else { return nil }
+        return status.size
     }
 
     /// Makes writes fail with an error instead of killing the process: `SIGPIPE` (a closed

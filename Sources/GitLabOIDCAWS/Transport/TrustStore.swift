@@ -31,8 +31,7 @@ public enum TrustStore {
 
     /// `baseCAFile` for this process, decided once.
     public static let current: String? = baseCAFile(bundleRoot: ContainerBundle.root) { path in
-        var status = stat()
-        return FileSystem.isReadableFile(path) && stat(path, &status) == 0 && status.st_size > 0
+        (FileSystem.readableFileSize(path) ?? 0) > 0
     }
 
     /// The CA certificates of `baseCAFile` followed by those of the mapping's `ca_file`, for
