@@ -101,7 +101,7 @@ enum NetworkChecks {
                 advice: "make sure this host's clock is synchronised (NTP)")
         }
         let skew = answer.receivedAt - server
-        let source = ProxyRoute.schemeAndHost(of: answer.url).map { "\($0.scheme)://\($0.host)" } ?? answer.url
+        let source = origin(of: answer.url)
         let allowance = "a token's exp and nbf allow \(ClaimPolicy.clockSkew) s"
         let magnitude = skew.magnitude
         guard magnitude > UInt64(ClaimPolicy.clockSkew) else {
@@ -114,9 +114,18 @@ enum NetworkChecks {
             advice: "synchronise this host's clock (NTP)")
     }
 
+    /// `scheme://host[:port]` of `url`.
+    static func origin(of url: String) -> String {
+        guard let separator = url.firstRange(of: "://") else { return url }
+        let authority = url[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return String(url[..<separator.upperBound]) + authority
+    }
+
     /// One STS endpoint the mapping uses, with the rules that use it.
     struct STSEndpoint: Equatable {
         let url: String
+        /// The region of the first rule that uses it, for the probe's signature.
+        let region: String
         var rules: [Int]
     }
 
@@ -130,15 +139,21 @@ enum NetworkChecks {
             if let index = endpoints.firstIndex(where: { $0.url == url }) {
                 endpoints[index].rules.append(rule.number)
             } else {
-                endpoints.append(STSEndpoint(url: url, rules: [rule.number]))
+                endpoints.append(STSEndpoint(url: url, region: settings.region, rules: [rule.number]))
             }
         }
         return endpoints
     }
 
-    /// The form of an unsigned `GetCallerIdentity`: STS refuses it with its own error XML,
-    /// which proves that STS answers there.
+    /// The form of the probe, a `GetCallerIdentity`.
     static let probeBody = "Action=GetCallerIdentity&Version=\(STS.apiVersion)"
+
+    /// The probe is signed (SigV4) with the example key of AWS's documentation, which is
+    /// valid nowhere: STS refuses it with its own error XML (`InvalidClientTokenId`), which
+    /// proves that STS answers there. Signed rather than unsigned so that STS look-alikes
+    /// which tell services apart by the signature's scope (moto's server) route it to STS.
+    static let probeCredentials = SigV4.Credentials(
+        accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
 
     /// Whether `endpoint` is reachable over TLS (through the proxy) and answers like STS.
     static func sts(_ endpoint: STSEndpoint, mapping: Mapping, session: HookSession, context: DoctorContext)
@@ -146,14 +161,18 @@ enum NetworkChecks {
     {
         let route = route(endpoint.url, caFile: mapping.caFile, context: context)
         let subject = "STS \(endpoint.url) (\(DoctorText.rules(endpoint.rules)))"
-        let request = HTTPRequest(
+        let unsigned = HTTPRequest(
             url: endpoint.url, method: .post, headers: STS.formHeaders, body: Array(probeBody.utf8))
         let response: HTTPResponse
         do throws(TransportError) {
             response = try session.retrier.run(
                 "STS GetCallerIdentity (doctor)",
                 operation: { (timeout: Double) throws(TransportError) -> HTTPResponse in
-                    try session.transport.perform(request, settings: session.transportSettings, timeout: timeout)
+                    let request = SigV4.sign(
+                        unsigned, credentials: probeCredentials, region: endpoint.region, service: "sts",
+                        time: context.clock.now())
+                    return try session.transport.perform(
+                        request, settings: session.transportSettings, timeout: timeout)
                 },
                 classify: { error, _ in error.isTransient ? .retry : .stop }, describe: \.attemptSummary)
         } catch {
@@ -179,9 +198,9 @@ enum NetworkChecks {
         let reason: String
     }
 
-    /// Whether an answer to the unsigned `GetCallerIdentity` is STS's: its error XML
-    /// (`MissingAuthenticationToken`, `InvalidClientTokenId`, `AccessDenied`, ...), or the
-    /// answer itself from an STS look-alike that checks no signature.
+    /// Whether an answer to the probe is STS's: its error XML (`InvalidClientTokenId`,
+    /// `MissingAuthenticationToken`, `AccessDenied`, ...), or the answer itself from an STS
+    /// look-alike that checks no signature.
     static func judge(status: Int, body: [UInt8]) -> Result<String, NotSTS> {
         let root: XMLElement
         do throws(XMLError) {
@@ -193,11 +212,11 @@ enum NetworkChecks {
             let error = root.localName == "Error" ? root : root.child("Error")
             if let code = error?.child("Code")?.text.trimmingSpaces, !code.isEmpty {
                 return .success(
-                    "HTTP \(status) \(LogText.oneLine(code, limit: 64)) to an unsigned GetCallerIdentity")
+                    "HTTP \(status) \(LogText.oneLine(code, limit: 64)) to a GetCallerIdentity signed with AWS's example key")
             }
         }
         if root.localName == "GetCallerIdentityResponse" {
-            return .success("it answered an unsigned GetCallerIdentity, as only STS look-alikes do")
+            return .success("it answered a GetCallerIdentity signed with AWS's example key, as only STS look-alikes do")
         }
         return .failure(NotSTS(reason: STS.describeOther(root, service: "STS")))
     }

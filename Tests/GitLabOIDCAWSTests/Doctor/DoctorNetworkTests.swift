@@ -185,7 +185,7 @@ import Testing
         #expect(checks.map(\.status) == [.ok, .ok])
         #expect(
             checks.first?.summary
-                == "STS https://sts.us-east-1.amazonaws.com/ (rules 1, 3): answers like STS (HTTP 403 MissingAuthenticationToken to an unsigned GetCallerIdentity) (direct, CA /etc/ssl/certs/ca-certificates.crt)"
+                == "STS https://sts.us-east-1.amazonaws.com/ (rules 1, 3): answers like STS (HTTP 403 MissingAuthenticationToken to a GetCallerIdentity signed with AWS's example key) (direct, CA /etc/ssl/certs/ca-certificates.crt)"
         )
         #expect(
             checks.last?.summary.hasPrefix(
@@ -194,7 +194,8 @@ import Testing
         #expect(probe.count == 1)
         #expect(
             probe.first?.formFields.map { "\($0.0)=\($0.1)" } == ["Action=GetCallerIdentity", "Version=2011-06-15"])
-        #expect(probe.first?.headers.contains { $0.lowercased().hasPrefix("authorization") } == false)
+        let authorization = probe.first?.headers.first { $0.hasPrefix("Authorization:") } ?? ""
+        #expect(authorization.contains("Credential=AKIAIOSFODNN7EXAMPLE/20270115/eu-west-1/sts/aws4_request"))
     }
 
     @Test func fipsAndAnOverrideChooseTheEndpoint() {
