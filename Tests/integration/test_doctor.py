@@ -352,3 +352,42 @@ def test_doctor_from_the_bundle_in_an_empty_root(bundle, issuer, sts, tmp_path):
         r.line("CA certificates")
     assert f"assumed {PROJECT_ROLE}" in r.line("exchange")
     assert not (root / "root").exists(), "the cache folder was made"
+
+
+# --- the docs -----------------------------------------------------------------------------------
+
+ROLLOUT = REPO / "docs" / "fleet-rollout.md"
+
+
+def doctor_section() -> str:
+    return ADMIN_COMMANDS.read_text().split("\n## doctor\n", 1)[1]
+
+
+@pytest.mark.parametrize("name", ["fleet-rollout.md", "admin-commands.md#doctor"])
+def test_the_doctor_docs_links_resolve(name):
+    from test_docs import anchors
+
+    doc = REPO / "docs" / name.split("#")[0]
+    text = doctor_section() if "#" in name else doc.read_text()
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+://", target):
+            continue
+        file, _, anchor = target.partition("#")
+        path = (doc.parent / file).resolve() if file else doc
+        assert path.exists(), f"{name}: {target}"
+        if anchor and path.suffix == ".md":
+            assert anchor in anchors(path), f"{name}: {target}"
+
+
+def test_the_documented_doctor_command_lines_use_real_options(binary, base_env):
+    usage = subprocess.run([str(binary), "doctor", "--help"], env=base_env, capture_output=True, text=True)
+    assert usage.returncode == 0, usage.stderr
+    documented = [ROLLOUT.read_text(), doctor_section(), (REPO / "README.md").read_text()]
+    lines = [line for text in documented for line in text.splitlines() if "gitlab-oidc-aws doctor" in line]
+    assert len(lines) >= 4, lines
+    for option in {o for line in lines for o in re.findall(r"(--[a-z][a-z-]+)", line.split("doctor", 1)[1])}:
+        assert option in usage.stdout, option
+
+
+def test_the_rollout_guide_says_windows_is_out_of_scope():
+    assert "Windows runners are out of scope" in ROLLOUT.read_text()
