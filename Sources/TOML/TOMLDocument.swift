@@ -1,0 +1,351 @@
+/// A parsed TOML 1.0 document: the source bytes it was read from and every value in it.
+///
+/// ```swift
+/// let document = try TOMLDocument(parsing: Array(text.utf8))
+/// for entry in document.root {
+///     print(entry.key, entry.keyPosition, entry.value.kind)
+/// }
+/// let issuer = document.root["issuer"]?.string
+/// ```
+///
+/// Design: one pass over the bytes builds a flat arena of 40-byte nodes, one per value
+/// (implicit tables included). Keys and strings are not copied: a node refers to their bytes
+/// in the retained source, and strings are decoded when read (`TOMLValue.string`,
+/// `TOMLValue.withUTF8`). Duplicate keys are found by a linear search in small tables and a
+/// per-process seeded hash index in tables of more than a dozen keys, so parsing is linear in
+/// the input whatever it holds. The parser never recurses; values nest at most
+/// `TOMLDocument.maximumDepth` levels. Positions are computed on demand from the offsets of
+/// line starts recorded while parsing.
+///
+/// The document is immutable and `Sendable`; its views (`TOMLTable`, `TOMLArray`,
+/// `TOMLValue`) keep it alive.
+public struct TOMLDocument: Sendable {
+    /// The deepest a value may be nested: tables (by headers, dotted keys or braces) and arrays
+    /// together, counted from the root table. Deeper documents are refused with a `TOMLError`.
+    public static let maximumDepth = 128
+
+    /// The largest input accepted, in bytes (offsets are 32-bit).
+    public static let maximumSize = Int(UInt32.max) - 1024
+
+    let storage: DocumentStorage
+
+    /// Parses UTF-8 bytes as a TOML 1.0 document. A leading byte order mark is skipped.
+    public init(parsing bytes: [UInt8]) throws(TOMLError) {
+        storage = try bytes.withUnsafeBufferPointer { (buffer) throws(TOMLError) in
+            try Parser.parse(UnsafeRawBufferPointer(buffer))
+        }
+    }
+
+    /// Parses UTF-8 bytes as a TOML 1.0 document. A leading byte order mark is skipped.
+    public init(parsing bytes: UnsafeRawBufferPointer) throws(TOMLError) {
+        storage = try Parser.parse(bytes)
+    }
+
+    /// The document's top-level table.
+    public var root: TOMLTable { TOMLTable(storage: storage, node: 0) }
+
+    /// The source bytes the document was parsed from.
+    public var source: ArraySlice<UInt8> { storage.source[0..<storage.sourceCount] }
+}
+
+/// A line and column in the source, both from 1; columns count Unicode scalars, a tab as one.
+public struct TOMLPosition: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let line: Int
+    public let column: Int
+
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
+
+    public static func < (left: TOMLPosition, right: TOMLPosition) -> Bool {
+        (left.line, left.column) < (right.line, right.column)
+    }
+
+    /// `LINE:COLUMN`.
+    public var description: String { "\(line):\(column)" }
+}
+
+/// One value of a document (a view; it keeps the document alive).
+public struct TOMLValue: Sendable {
+    /// The type of a value.
+    public enum Kind: Sendable, Hashable {
+        case string, integer, float, boolean
+        /// `1979-05-27T07:32:00Z`, `1979-05-27 07:32:00.5-07:00`.
+        case offsetDateTime
+        /// `1979-05-27T07:32:00`.
+        case localDateTime
+        /// `1979-05-27`.
+        case localDate
+        /// `07:32:00`.
+        case localTime
+        case array, table
+    }
+
+    let storage: DocumentStorage
+    let node: UInt32
+
+    init(storage: DocumentStorage, node: UInt32) {
+        self.storage = storage
+        self.node = node
+    }
+
+    var entry: Node { storage.nodes[Int(node)] }
+
+    public var kind: Kind {
+        switch entry.kind {
+        case .string: .string
+        case .integer: .integer
+        case .float: .float
+        case .boolean: .boolean
+        case .offsetDateTime: .offsetDateTime
+        case .localDateTime: .localDateTime
+        case .localDate: .localDate
+        case .localTime: .localTime
+        case .array: .array
+        case .table: .table
+        }
+    }
+
+    /// Where the value starts: its first character; for a table defined by a `[header]` or
+    /// `[[header]]`, that header's `[`; for a table created by a dotted key or a header path,
+    /// the key that created it (see `TOMLTable.origin`).
+    public var position: TOMLPosition { storage.position(of: entry.valueOffset) }
+
+    /// The value of a string, decoded (escapes resolved, CRLF line breaks read as LF).
+    public var string: String? {
+        withUTF8 { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Calls `body` with the UTF-8 bytes of a string value, without copying them when the
+    /// string has no escapes; `nil` for other kinds.
+    public func withUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result? {
+        let entry = self.entry
+        guard entry.kind == .string else { return nil }
+        return try storage.source.withUnsafeBufferPointer { source in
+            let content = UnsafeBufferPointer(rebasing: source[Int(entry.first)..<Int(entry.second)])
+            if entry.flags & (Node.Flags.escapes | Node.Flags.carriageReturns) == 0 { return try body(content) }
+            var decoded: [UInt8] = []
+            decoded.reserveCapacity(content.count)
+            StringDecoding.decode(content, escapes: entry.flags & Node.Flags.escapes != 0, into: &decoded)
+            return try decoded.withUnsafeBufferPointer(body)
+        }
+    }
+
+    /// The value of an integer.
+    public var integer: Int64? {
+        let entry = self.entry
+        return entry.kind == .integer ? Int64(bitPattern: entry.scalar) : nil
+    }
+
+    /// The value of a float (`inf`, `-inf` and `nan` included).
+    public var float: Double? {
+        let entry = self.entry
+        return entry.kind == .float ? Double(bitPattern: entry.scalar) : nil
+    }
+
+    /// The value of a boolean.
+    public var boolean: Bool? {
+        let entry = self.entry
+        return entry.kind == .boolean ? entry.scalar != 0 : nil
+    }
+
+    /// The components of any of the four date and time kinds.
+    public var dateTime: TOMLDateTime? {
+        let entry = self.entry
+        switch entry.kind {
+        case .offsetDateTime, .localDateTime, .localDate, .localTime:
+            return storage.source.withUnsafeBufferPointer {
+                TOMLDateTime(validated: UnsafeBufferPointer(rebasing: $0[Int(entry.valueOffset)..<Int(entry.first)]))
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// The value as an array.
+    public var array: TOMLArray? { entry.kind == .array ? TOMLArray(storage: storage, node: node) : nil }
+
+    /// The value as a table.
+    public var table: TOMLTable? { entry.kind == .table ? TOMLTable(storage: storage, node: node) : nil }
+}
+
+/// A table: its entries in document order, and lookup by key.
+///
+/// Lookup is a linear search in tables of up to a dozen keys and a hash lookup in larger ones.
+public struct TOMLTable: Sendable, RandomAccessCollection {
+    /// How a table came to be, for messages that say where it was defined.
+    public enum Origin: Sendable, Hashable {
+        /// The document's top-level table.
+        case document
+        /// A `[header]`; the table's position is the header's `[`.
+        case header
+        /// One element of an array of tables; the position is its own `[[header]]`'s `[`.
+        case arrayOfTablesElement
+        /// A `{ ... }` value; the position is its `{`.
+        case inline
+        /// Created by a dotted key (`a.b = 1` creates the table `a`); the position is that key.
+        case dottedKey
+        /// Created by a header path (`[a.b]` creates `a`) and never given its own header; the
+        /// position is where the path first named it.
+        case implicit
+    }
+
+    /// One key and its value.
+    public struct Entry: Sendable {
+        let storage: DocumentStorage
+        let node: UInt32
+
+        /// The key, decoded (for a dotted key, this table's component of it).
+        public var key: String { storage.withKeyBytes(of: node) { String(decoding: $0, as: UTF8.self) } }
+
+        /// Calls `body` with the key's UTF-8 bytes, without copying them.
+        public func withKeyUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+            try storage.withKeyBytes(of: node, body)
+        }
+
+        /// Where the key is written: its first character, or opening quote. For a table from a
+        /// header, the last key of that header; for an array of tables, of its first header.
+        public var keyPosition: TOMLPosition { storage.position(of: storage.nodes[Int(node)].keyOffset) }
+
+        public var value: TOMLValue { TOMLValue(storage: storage, node: node) }
+    }
+
+    let storage: DocumentStorage
+    let node: UInt32
+
+    public var origin: Origin {
+        switch storage.nodes[Int(node)].origin {
+        case .header: .header
+        case .arrayOfTablesElement: .arrayOfTablesElement
+        case .inline: .inline
+        case .dottedKey: .dottedKey
+        case .implicit: .implicit
+        default: .document
+        }
+    }
+
+    /// See `TOMLValue.position`; line 1, column 1 for the root table.
+    public var position: TOMLPosition { node == 0 ? TOMLPosition(line: 1, column: 1) : value.position }
+
+    /// The table as a value.
+    public var value: TOMLValue { TOMLValue(storage: storage, node: node) }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { Int(storage.nodes[Int(node)].scalar) }
+
+    public subscript(position: Int) -> Entry {
+        precondition(position >= 0 && position < endIndex, "table index out of range")
+        return Entry(storage: storage, node: storage.children[Int(storage.nodes[Int(node)].first) + position])
+    }
+
+    /// The entry with this key, or `nil`.
+    public func entry(forKey key: String) -> Entry? {
+        var key = key
+        let child = key.withUTF8 { storage.child(of: node, key: $0) }
+        return child == Node.none ? nil : Entry(storage: storage, node: child)
+    }
+
+    /// The value of the entry with this key, or `nil`.
+    public subscript(key: String) -> TOMLValue? { entry(forKey: key)?.value }
+}
+
+/// An array: its values in order.
+public struct TOMLArray: Sendable, RandomAccessCollection {
+    let storage: DocumentStorage
+    let node: UInt32
+
+    /// `true` for an array made by `[[header]]` lines, `false` for one written as `[ ... ]`.
+    public var isArrayOfTables: Bool { storage.nodes[Int(node)].origin == .arrayOfTables }
+
+    /// Where the array starts: its `[`, or the first `[[header]]`'s `[`.
+    public var position: TOMLPosition { value.position }
+
+    /// The array as a value.
+    public var value: TOMLValue { TOMLValue(storage: storage, node: node) }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { Int(storage.nodes[Int(node)].scalar) }
+
+    public subscript(position: Int) -> TOMLValue {
+        precondition(position >= 0 && position < endIndex, "array index out of range")
+        return TOMLValue(storage: storage, node: storage.children[Int(storage.nodes[Int(node)].first) + position])
+    }
+}
+
+/// A date, a time, or both, with an optional UTC offset, as written in the document.
+///
+/// The four TOML kinds: offset date-time (all parts), local date-time (no offset), local date
+/// (only `date`), local time (only `time`). Fractions of a second beyond nanoseconds are
+/// truncated in `nanosecond`; `text` keeps every digit.
+public struct TOMLDateTime: Sendable, Hashable, CustomStringConvertible {
+    /// A calendar date.
+    public struct LocalDate: Sendable, Hashable {
+        public let year: Int
+        public let month: Int
+        public let day: Int
+    }
+
+    /// A time of day. `second` may be 60 (a leap second).
+    public struct LocalTime: Sendable, Hashable {
+        public let hour: Int
+        public let minute: Int
+        public let second: Int
+        public let nanosecond: Int
+    }
+
+    public let date: LocalDate?
+    public let time: LocalTime?
+    /// Minutes east of UTC (`Z` is 0, `-07:00` is -420); `nil` for local kinds.
+    public let offsetMinutes: Int?
+    /// The value as written in the document.
+    public let text: String
+
+    public var description: String { text }
+
+    /// Reads text that the parser has validated.
+    init(validated text: UnsafeBufferPointer<UInt8>) {
+        func number(_ start: Int, _ count: Int) -> Int {
+            var value = 0
+            for index in start..<start + count { value = value * 10 + Int(text[index] &- 0x30) }
+            return value
+        }
+        self.text = String(decoding: text, as: UTF8.self)
+        var timeStart = 0
+        if text.count >= 10, text[4] == UInt8(ascii: "-") {
+            date = LocalDate(year: number(0, 4), month: number(5, 2), day: number(8, 2))
+            timeStart = 11
+        } else {
+            date = nil
+        }
+        guard text.count > timeStart else {
+            time = nil
+            offsetMinutes = nil
+            return
+        }
+        var index = timeStart + 8
+        var nanosecond = 0
+        if index < text.count, text[index] == UInt8(ascii: ".") {
+            index += 1
+            var digits = 0
+            while index < text.count, text[index] &- 0x30 < 10 {
+                if digits < 9 { nanosecond = nanosecond * 10 + Int(text[index] &- 0x30) }
+                digits += 1
+                index += 1
+            }
+            for _ in digits..<max(digits, 9) { nanosecond *= 10 }
+        }
+        time = LocalTime(
+            hour: number(timeStart, 2), minute: number(timeStart + 3, 2), second: number(timeStart + 6, 2),
+            nanosecond: nanosecond)
+        if index < text.count {
+            switch text[index] {
+            case UInt8(ascii: "+"): offsetMinutes = number(index + 1, 2) * 60 + number(index + 4, 2)
+            case UInt8(ascii: "-"): offsetMinutes = -(number(index + 1, 2) * 60 + number(index + 4, 2))
+            default: offsetMinutes = 0
+            }
+        } else {
+            offsetMinutes = nil
+        }
+    }
+}
