@@ -2,10 +2,11 @@
 ///
 /// The parser reads through a pointer to a copy of the input followed by `padding` zero
 /// bytes. A zero byte ends every scan that is not looking for it: at `count` it is the end of
-/// the input, anywhere else a NUL character, which TOML forbids. Every read past the current
-/// byte happens only after the bytes before it were found to be something other than zero, so
-/// no read goes beyond the first padding byte. Nested arrays and inline tables are parsed with
-/// an explicit stack, never by recursion.
+/// the input, anywhere else a NUL character, which TOML forbids. A read past the current byte
+/// happens only after the bytes before it were found to be something other than zero, so no
+/// byte-wise read goes beyond the first padding byte; the word-wise scans of strings and
+/// comments read eight bytes from an offset at most `count`, which the padding covers.
+/// Nested arrays and inline tables are parsed with an explicit stack, never by recursion.
 struct Parser {
     /// Zero bytes after the input.
     static let padding = 8
@@ -13,13 +14,16 @@ struct Parser {
     /// A key as written: one component of a dotted key.
     struct KeyPart {
         /// The first character (the opening quote of a quoted key).
-        var offset: Int
+        var offset: UInt32
         /// Just after the last character (the closing quote of a quoted key).
-        var end: Int
+        var end: UInt32
         /// The decoded key: in the source, or with `inBuffer` in the key buffer.
-        var data: Int
-        var length: Int
+        var data: UInt32
+        var length: UInt32
+        var line: UInt32
         var inBuffer: Bool
+        /// `Link.signature` of the decoded key.
+        var signature: UInt64
     }
 
     /// An array or inline table being parsed.
@@ -32,25 +36,42 @@ struct Parser {
 
     let text: UnsafePointer<UInt8>
     let count: Int
+    /// `ASCII.classes`, for the duration of the parse.
+    let classes: UnsafePointer<UInt8>
     /// Where line 1 starts (3 after a byte order mark).
     let bodyStart: Int
     var position = 0
-    var nodes: [Node] = []
+    let arena: NodeArena
+    /// `arena.nodes` and `arena.links`, refreshed when the arena grows.
+    var nodes: UnsafeMutablePointer<Node>
+    var links: UnsafeMutablePointer<Link>
+    var nodeCount = 0
+    /// `arena.capacity`.
+    var capacity: Int
     var lineStarts: [UInt32] = []
     var keyBuffer: [UInt8] = []
+    var escapedKeys: [UInt32: UInt32] = [:]
     var index = KeyIndex()
+    /// The components of the last key read: `firstKey`, then `keyParts[0..<keyCount - 1]`
+    /// (slots are reused).
+    var firstKey = KeyPart(offset: 0, end: 0, data: 0, length: 0, line: 0, inBuffer: false, signature: 0)
     var keyParts: [KeyPart] = []
+    var keyCount = 0
     var frames: [Frame] = []
     /// The table that `key = value` lines go to: the root, then the last header's table.
     var currentTable: UInt32 = 0
 
-    private init(text: UnsafePointer<UInt8>, count: Int) {
+    private init(text: UnsafePointer<UInt8>, count: Int, classes: UnsafePointer<UInt8>) {
         self.text = text
         self.count = count
+        self.classes = classes
         bodyStart = count >= 3 && text[0] == 0xEF && text[1] == 0xBB && text[2] == 0xBF ? 3 : 0
         position = bodyStart
-        nodes.reserveCapacity(count / 24 + 16)
-        lineStarts.reserveCapacity(count / 32 + 16)
+        arena = NodeArena(capacity: count / 20 + 16)
+        nodes = arena.nodes
+        links = arena.links
+        capacity = arena.capacity
+        lineStarts.reserveCapacity(count / 24 + 16)
     }
 
     static func parse(_ bytes: UnsafeRawBufferPointer) throws(TOMLError) -> DocumentStorage {
@@ -59,16 +80,13 @@ struct Parser {
                 line: 1, column: 1,
                 message: "the file is larger than \(TOMLDocument.maximumSize) bytes, more than any TOML document read here")
         }
-        var source = [UInt8](repeating: 0, count: bytes.count + padding)
-        source.withUnsafeMutableBytes { $0.copyMemory(from: bytes) }
-        let count = bytes.count
-        return try source.withUnsafeBufferPointer { (buffer) throws(TOMLError) -> DocumentStorage in
-            var parser = Parser(text: buffer.baseAddress!, count: count)
+        let source = SourceBuffer(copying: bytes, padding: padding)
+        return try ASCII.classes.withUnsafeBufferPointer { (classes) throws(TOMLError) -> DocumentStorage in
+            var parser = Parser(text: source.bytes, count: source.count, classes: classes.baseAddress!)
             try parser.parseDocument()
-            let children = parser.finish()
             return DocumentStorage(
-                source: source, sourceCount: count, nodes: parser.nodes, children: children,
-                keyBuffer: parser.keyBuffer, lineStarts: parser.lineStarts, index: parser.index)
+                source: source, arena: parser.arena, nodeCount: parser.nodeCount, keyBuffer: parser.keyBuffer,
+                escapedKeys: parser.escapedKeys, lineStarts: parser.lineStarts, index: parser.index)
         }
     }
 
@@ -76,10 +94,12 @@ struct Parser {
 
     private mutating func parseDocument() throws(TOMLError) {
         lineStarts.append(UInt32(position))
-        nodes.append(
-            Node(
-                keyOffset: Node.none, keyData: 0, keyLength: 0, valueOffset: UInt32(position), first: Node.none,
-                second: Node.none, next: Node.none, kind: .table, origin: .document, flags: 0, depth: 0, scalar: 0))
+        nodes.initialize(
+            to: Node(
+                keyOffset: Node.none, keyLength: 0, keyLine: 1, valueOffset: UInt32(position), valueLine: 1,
+                kind: .table, origin: .document, flags: 0, depth: 0, payload: UInt64.max))
+        links.initialize(to: Link(signature: 0, next: Node.none, count: 0))
+        nodeCount = 1
         while true {
             skipSpaces()
             switch text[position] {
@@ -100,6 +120,12 @@ struct Parser {
                 try endOfLine(after: "the value")
             }
         }
+    }
+
+    @inline(__always) private func isBareKey(_ byte: UInt8) -> Bool { classes[Int(byte)] & ASCII.bareKeyClass != 0 }
+
+    @inline(__always) private func isValueWord(_ byte: UInt8) -> Bool {
+        classes[Int(byte)] & ASCII.valueWordClass != 0
     }
 
     @inline(__always) private mutating func skipSpaces() {
@@ -142,11 +168,12 @@ struct Parser {
     private mutating func skipComment() throws(TOMLError) {
         position += 1
         while true {
+            position = Scan.plain(text, from: position, quote: 0, backslash: false)
             let byte = text[position]
-            if byte >= 0x20 && byte < 0x7F || byte == ASCII.tab {
-                position += 1
-            } else if byte >= 0x80 {
+            if byte >= 0x80 {
                 position += try utf8Length(at: position)
+            } else if byte == ASCII.tab {
+                position += 1
             } else if byte == ASCII.lineFeed || (byte == 0 && position == count) {
                 return
             } else if byte == ASCII.carriageReturn && text[position + 1] == ASCII.lineFeed {
@@ -163,10 +190,10 @@ struct Parser {
 
     // MARK: - Keys
 
-    /// Reads a dotted key into `keyParts`.
+    /// Reads a dotted key into `firstKey` and `keyParts` (`keyCount` components).
     private mutating func parseKey() throws(TOMLError) {
-        keyParts.removeAll(keepingCapacity: true)
-        keyParts.append(try parseSimpleKey(afterDot: false))
+        firstKey = try parseSimpleKey(afterDot: false)
+        keyCount = 1
         while true {
             let save = position
             skipSpaces()
@@ -176,18 +203,33 @@ struct Parser {
             }
             position += 1
             skipSpaces()
-            keyParts.append(try parseSimpleKey(afterDot: true))
+            let part = try parseSimpleKey(afterDot: true)
+            if keyCount - 1 < keyParts.count {
+                keyParts[keyCount - 1] = part
+            } else {
+                keyParts.append(part)
+            }
+            keyCount += 1
         }
     }
 
+    /// Component `index` of the last key read.
+    @inline(__always) private func keyPart(_ index: Int) -> KeyPart {
+        index == 0 ? firstKey : keyParts[index - 1]
+    }
+
+    @inline(__always)
     private mutating func parseSimpleKey(afterDot: Bool) throws(TOMLError) -> KeyPart {
         let start = position
         let byte = text[start]
-        if ASCII.isBareKey(byte) {
+        let line = UInt32(lineStarts.count)
+        if isBareKey(byte) {
             var end = start + 1
-            while ASCII.isBareKey(text[end]) { end += 1 }
+            while isBareKey(text[end]) { end += 1 }
             position = end
-            return KeyPart(offset: start, end: end, data: start, length: end - start, inBuffer: false)
+            return KeyPart(
+                offset: UInt32(start), end: UInt32(end), data: UInt32(start), length: UInt32(end - start), line: line,
+                inBuffer: false, signature: Link.signature(ofKeyAt: text + start, length: end - start))
         }
         if byte == ASCII.quote || byte == ASCII.apostrophe {
             if text[start + 1] == byte && text[start + 2] == byte {
@@ -196,18 +238,20 @@ struct Parser {
             let scanned = try byte == ASCII.quote ? scanBasicString() : scanLiteralString()
             guard scanned.escapes else {
                 return KeyPart(
-                    offset: start, end: position, data: scanned.start, length: scanned.end - scanned.start,
-                    inBuffer: false)
+                    offset: UInt32(start), end: UInt32(position), data: UInt32(scanned.start),
+                    length: UInt32(scanned.end - scanned.start), line: line, inBuffer: false,
+                    signature: Link.signature(ofKeyAt: text + scanned.start, length: scanned.end - scanned.start))
             }
             let bufferStart = keyBuffer.count
             StringDecoding.decode(
                 UnsafeBufferPointer(start: text + scanned.start, count: scanned.end - scanned.start), escapes: true,
                 into: &keyBuffer)
-            guard keyBuffer.count <= Int(UInt32.max) else {
-                throw error("the quoted keys of this file are too long", at: start)
+            let signature = keyBuffer.withUnsafeBufferPointer {
+                Link.signature(of: UnsafeBufferPointer(rebasing: $0[bufferStart...]))
             }
             return KeyPart(
-                offset: start, end: position, data: bufferStart, length: keyBuffer.count - bufferStart, inBuffer: true)
+                offset: UInt32(start), end: UInt32(position), data: UInt32(bufferStart),
+                length: UInt32(keyBuffer.count - bufferStart), line: line, inBuffer: true, signature: signature)
         }
         throw keyExpected(at: start, afterDot: afterDot)
     }
@@ -229,10 +273,14 @@ struct Parser {
                 + "need quotes)")
     }
 
-    /// The keys of `keyParts[range]` as written, joined by dots.
+    /// Components `range` of the last key read, as written, joined by dots.
     private func keyText(_ range: Range<Int>) -> String {
-        keyParts[range].map { String(decoding: UnsafeBufferPointer(start: text + $0.offset, count: $0.end - $0.offset), as: UTF8.self) }
-            .joined(separator: ".")
+        range.map { index in
+            let part = keyPart(index)
+            return String(
+                decoding: UnsafeBufferPointer(start: text + Int(part.offset), count: Int(part.end - part.offset)),
+                as: UTF8.self)
+        }.joined(separator: ".")
     }
 
     // MARK: - Tables and key/value pairs
@@ -242,7 +290,7 @@ struct Parser {
         try parseKey()
         skipSpaces()
         guard text[position] == ASCII.equals else {
-            let key = keyText(0..<keyParts.count)
+            let key = keyText(0..<keyCount)
             let byte = text[position]
             if byte == ASCII.lineFeed || byte == ASCII.carriageReturn || byte == ASCII.hash
                 || (byte == 0 && position == count)
@@ -257,16 +305,19 @@ struct Parser {
         try parseValue(into: node)
     }
 
-    /// Resolves the dotted key in `keyParts` from `table`, creating the tables it names, and
-    /// adds a node for its value (filled in by `parseValue`).
+    /// Resolves the dotted key just read from `table`, creating the tables it names, and adds a
+    /// node for its value (filled in by `parseValue`).
     private mutating func attachKeyValue(to table: UInt32) throws(TOMLError) -> UInt32 {
         var parent = table
-        let last = keyParts.count - 1
+        let last = keyCount - 1
         for part in 0..<last {
-            let key = keyParts[part]
-            let existing = lookup(in: parent, key)
+            let key = keyPart(part)
+            let found = lookup(in: parent, key)
+        let existing = found.node
             if existing == Node.none {
-                parent = try addChild(to: parent, key: key, valueOffset: key.offset, kind: .table, origin: .dottedKey)
+                parent = try addChild(
+                    to: parent, lookup: found, key: key, valueOffset: Int(key.offset), kind: .table,
+                    origin: .dottedKey)
                 continue
             }
             let node = nodes[Int(existing)]
@@ -281,32 +332,31 @@ struct Parser {
                     continue
                 case .inline:
                     throw error(
-                        "the key `\(keyText(0..<part + 1))` is an inline table (line \(line(of: node.valueOffset))), "
-                            + "which cannot be extended: add the key inside its braces",
-                        at: key.offset)
+                        "the key `\(keyText(0..<part + 1))` is an inline table (line \(node.valueLine)), which cannot "
+                            + "be extended: add the key inside its braces",
+                        at: Int(key.offset))
                 default:
                     throw error(
-                        "the table [\(keyText(0..<part + 1))] is defined by a header on line "
-                            + "\(line(of: node.valueOffset)); add `\(keyText(part + 1..<keyParts.count))` "
-                            + "under that header instead of using a dotted key here",
-                        at: key.offset)
+                        "the table [\(keyText(0..<part + 1))] is defined by a header on line \(node.valueLine); add "
+                            + "`\(keyText(part + 1..<keyCount))` under that header instead of using a dotted key here",
+                        at: Int(key.offset))
                 }
             }
             throw error(
-                "the key `\(keyText(0..<part + 1))` is already defined on line \(line(of: node.keyOffset)) "
-                    + "as \(node.kind == .array ? "an array" : "a value"), so it cannot hold "
-                    + "`\(keyText(part + 1..<keyParts.count))`",
-                at: key.offset)
+                "the key `\(keyText(0..<part + 1))` is already defined on line \(node.keyLine) as "
+                    + "\(node.kind == .array ? "an array" : "a value"), so it cannot hold `\(keyText(part + 1..<keyCount))`",
+                at: Int(key.offset))
         }
-        let key = keyParts[last]
-        let existing = lookup(in: parent, key)
+        let key = keyPart(last)
+        let found = lookup(in: parent, key)
+        let existing = found.node
         if existing != Node.none {
             throw error(
-                "the key `\(keyText(0..<keyParts.count))` is already defined on line "
-                    + "\(line(of: nodes[Int(existing)].keyOffset))",
-                at: key.offset)
+                "the key `\(keyText(0..<keyCount))` is already defined on line \(nodes[Int(existing)].keyLine)",
+                at: Int(key.offset))
         }
-        return try addChild(to: parent, key: key, valueOffset: position, kind: .boolean, origin: .none)
+        return try addChild(
+            to: parent, lookup: found, key: key, valueOffset: position, kind: .boolean, origin: .none)
     }
 
     /// A `[table]` or `[[array of tables]]` header line; makes its table current.
@@ -323,7 +373,7 @@ struct Parser {
         }
         try parseKey()
         skipSpaces()
-        let header = keyText(0..<keyParts.count)
+        var header: String { keyText(0..<keyCount) }
         if isArray {
             guard text[position] == ASCII.closeBracket && text[position + 1] == ASCII.closeBracket else {
                 throw unexpected(at: position, expected: "`]]` to close the header [[\(header)]]")
@@ -336,38 +386,45 @@ struct Parser {
             position += 1
         }
         var parent: UInt32 = 0
-        let last = keyParts.count - 1
+        let last = keyCount - 1
         for part in 0..<last {
-            let key = keyParts[part]
-            let existing = lookup(in: parent, key)
+            let key = keyPart(part)
+            let found = lookup(in: parent, key)
+        let existing = found.node
             if existing == Node.none {
-                parent = try addChild(to: parent, key: key, valueOffset: key.offset, kind: .table, origin: .implicit)
+                parent = try addChild(
+                    to: parent, lookup: found, key: key, valueOffset: Int(key.offset), kind: .table,
+                    origin: .implicit)
                 continue
             }
             let node = nodes[Int(existing)]
             if node.kind == .table && node.origin != .inline {
                 parent = existing
             } else if node.kind == .array && node.origin == .arrayOfTables {
-                parent = children(of: existing).last ?? existing
+                parent = node.high
             } else {
                 let what =
                     node.kind == .table
                     ? "an inline table, which cannot be extended" : node.kind == .array ? "an array" : "a value"
                 throw error(
                     "the header [\(header)] cannot add to `\(keyText(0..<part + 1))`: it is already defined on line "
-                        + "\(line(of: node.keyOffset)) as \(what)",
-                    at: key.offset)
+                        + "\(node.keyLine) as \(what)",
+                    at: Int(key.offset))
             }
         }
-        let key = keyParts[last]
-        let existing = lookup(in: parent, key)
+        let key = keyPart(last)
+        let found = lookup(in: parent, key)
+        let existing = found.node
         if existing == Node.none {
             if isArray {
                 let array = try addChild(
-                    to: parent, key: key, valueOffset: headerOffset, kind: .array, origin: .arrayOfTables)
-                currentTable = try addElement(to: array, valueOffset: headerOffset, kind: .table, origin: .arrayOfTablesElement)
+                    to: parent, lookup: found, key: key, valueOffset: headerOffset, kind: .array,
+                    origin: .arrayOfTables)
+                currentTable = try addElement(
+                    to: array, valueOffset: headerOffset, kind: .table, origin: .arrayOfTablesElement)
             } else {
-                currentTable = try addChild(to: parent, key: key, valueOffset: headerOffset, kind: .table, origin: .header)
+                currentTable = try addChild(
+                    to: parent, lookup: found, key: key, valueOffset: headerOffset, kind: .table, origin: .header)
             }
             return
         }
@@ -380,72 +437,85 @@ struct Parser {
                     : node.kind == .table ? "a table" : "a value"
                 throw error(
                     "the header [[\(header)]] cannot add a table to `\(header)`: it is already defined on line "
-                        + "\(line(of: node.kind == .table ? node.valueOffset : node.keyOffset)) as \(what)",
-                    at: key.offset)
+                        + "\(node.kind == .table ? node.valueLine : node.keyLine) as \(what)",
+                    at: Int(key.offset))
             }
-            currentTable = try addElement(to: existing, valueOffset: headerOffset, kind: .table, origin: .arrayOfTablesElement)
+            currentTable = try addElement(
+                to: existing, valueOffset: headerOffset, kind: .table, origin: .arrayOfTablesElement)
             return
         }
         if node.kind == .table && node.origin == .implicit {
+            // The table's own header: from now on it is where the table is.
             nodes[Int(existing)].origin = .header
             nodes[Int(existing)].valueOffset = UInt32(headerOffset)
-            nodes[Int(existing)].keyOffset = UInt32(key.offset)
+            nodes[Int(existing)].valueLine = key.line
+            nodes[Int(existing)].keyOffset = key.offset
+            nodes[Int(existing)].keyLine = key.line
+            if key.inBuffer {
+                nodes[Int(existing)].flags |= Node.Flags.keyInBuffer
+                escapedKeys[existing] = key.data
+            } else {
+                nodes[Int(existing)].flags &= ~Node.Flags.keyInBuffer
+            }
             currentTable = existing
             return
         }
         let message: String
         switch (node.kind, node.origin) {
         case (.table, .header):
-            message = "the table [\(header)] is already defined on line \(line(of: node.valueOffset))"
+            message = "the table [\(header)] is already defined on line \(node.valueLine)"
         case (.table, .dottedKey):
             message =
-                "the table [\(header)] is already defined by the dotted key on line \(line(of: node.keyOffset)); "
-                + "a header cannot define it again"
+                "the table [\(header)] is already defined by the dotted key on line \(node.keyLine); a header cannot "
+                + "define it again"
         case (.table, _):
             message =
-                "the table [\(header)] is already defined as an inline table on line \(line(of: node.valueOffset)); "
-                + "a header cannot define it again"
+                "the table [\(header)] is already defined as an inline table on line \(node.valueLine); a header "
+                + "cannot define it again"
         case (.array, .arrayOfTables):
             message =
-                "`\(header)` is an array of tables ([[\(header)]] on line \(line(of: node.valueOffset))): "
-                + "write [[\(header)]] to add an element"
+                "`\(header)` is an array of tables ([[\(header)]] on line \(node.valueLine)): write [[\(header)]] to add "
+                + "an element"
         default:
-            message = "the key `\(header)` is already defined on line \(line(of: node.keyOffset))"
+            message = "the key `\(header)` is already defined on line \(node.keyLine)"
         }
-        throw error(message, at: key.offset)
+        throw error(message, at: Int(key.offset))
+    }
+
+    /// Where the key of a node whose key is not in the key buffer starts in the source.
+    @inline(__always) private func keyStart(_ node: Node) -> UnsafePointer<UInt8> {
+        let first = text[Int(node.keyOffset)]
+        return text + Int(node.keyOffset) + (first == ASCII.quote || first == ASCII.apostrophe ? 1 : 0)
+    }
+
+    /// What `lookup` found: the node, or `Node.none`; in an indexed table, the key's hash and the
+    /// free slot it goes to, for adding it right after.
+    struct Lookup {
+        var node: UInt32
+        var hash = 0
+        var freeSlot = -1
     }
 
     /// The child of `table` named `key`, or `Node.none`.
-    private func lookup(in table: UInt32, _ key: KeyPart) -> UInt32 {
+    @inline(__always)
+    private func lookup(in table: UInt32, _ key: KeyPart) -> Lookup {
         let container = nodes[Int(table)]
         if container.flags & Node.Flags.indexed != 0 {
-            return withBytes(of: key) { bytes in
-                index.find(table: table, hash: KeyIndex.hash(table: table, key: UnsafeRawBufferPointer(bytes))) {
-                    keyEquals($0, bytes)
-                }
+            let hash = withBytes(of: key) { KeyIndex.hash(table: table, key: $0) }
+            let (found, freeSlot) = withBytes(of: key) { bytes in
+                index.probe(table: table, hash: hash) { keyEquals($0, bytes) }
             }
+            return Lookup(node: found, hash: hash, freeSlot: freeSlot)
         }
-        var child = container.first
-        if !key.inBuffer {
-            let bytes = UnsafeBufferPointer(start: text + key.data, count: key.length)
-            while child != Node.none {
-                let node = nodes[Int(child)]
-                if node.keyLength == UInt32(key.length) && node.flags & Node.Flags.keyInBuffer == 0 {
-                    if equalBytes(text + Int(node.keyData), bytes) { return child }
-                } else if node.keyLength == UInt32(key.length) && keyEquals(child, bytes) {
-                    return child
-                }
-                child = node.next
+        var child = container.low
+        while child != Node.none {
+            let link = links[Int(child)]
+            if link.signature == key.signature && (key.length < 8 || withBytes(of: key, { keyEquals(child, $0) })) {
+                return Lookup(node: child)
             }
-            return Node.none
+            child = link.next
         }
-        return withBytes(of: key) { bytes in
-            while child != Node.none {
-                if keyEquals(child, bytes) { return child }
-                child = nodes[Int(child)].next
-            }
-            return Node.none
-        }
+        return Lookup(node: Node.none)
     }
 
     @inline(__always) private func equalBytes(_ left: UnsafePointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -458,17 +528,20 @@ struct Parser {
     }
 
     private func withBytes<R>(of key: KeyPart, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        if !key.inBuffer { return body(UnsafeBufferPointer(start: text + key.data, count: key.length)) }
-        return keyBuffer.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[key.data..<key.data + key.length])) }
+        if !key.inBuffer { return body(UnsafeBufferPointer(start: text + Int(key.data), count: Int(key.length))) }
+        return keyBuffer.withUnsafeBufferPointer {
+            body(UnsafeBufferPointer(rebasing: $0[Int(key.data)..<Int(key.data + key.length)]))
+        }
     }
 
     private func withKeyBytes<R>(of node: UInt32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         let entry = nodes[Int(node)]
         if entry.flags & Node.Flags.keyInBuffer == 0 {
-            return body(UnsafeBufferPointer(start: text + Int(entry.keyData), count: Int(entry.keyLength)))
+            return body(UnsafeBufferPointer(start: keyStart(entry), count: Int(entry.keyLength)))
         }
+        let start = Int(escapedKeys[node]!)
         return keyBuffer.withUnsafeBufferPointer {
-            body(UnsafeBufferPointer(rebasing: $0[Int(entry.keyData)..<Int(entry.keyData + entry.keyLength)]))
+            body(UnsafeBufferPointer(rebasing: $0[start..<start + Int(entry.keyLength)]))
         }
     }
 
@@ -476,65 +549,48 @@ struct Parser {
         nodes[Int(node)].keyLength == UInt32(bytes.count) && withKeyBytes(of: node) { $0.elementsEqual(bytes) }
     }
 
-    private func children(of container: UInt32) -> [UInt32] {
-        var result: [UInt32] = []
-        var child = nodes[Int(container)].first
-        while child != Node.none {
-            result.append(child)
-            child = nodes[Int(child)].next
-        }
-        return result
-    }
-
-    /// Adds a keyed node to a table.
+    /// Adds a keyed node to a table, where `lookup` did not find its key; indexes the table's
+    /// keys once it has more than a few.
+    @inline(__always)
     private mutating func addChild(
-        to table: UInt32, key: KeyPart, valueOffset: Int, kind: NodeKind, origin: NodeOrigin
+        to table: UInt32, lookup: Lookup, key: KeyPart, valueOffset: Int, kind: NodeKind, origin: NodeOrigin
     ) throws(TOMLError) -> UInt32 {
         let child = try append(
-            parent: table, keyOffset: UInt32(key.offset), keyData: UInt32(key.data), keyLength: UInt32(key.length),
+            parent: table, keyOffset: key.offset, keyLength: key.length, keyLine: key.line,
             keyFlags: key.inBuffer ? Node.Flags.keyInBuffer : 0, valueOffset: valueOffset, kind: kind, origin: origin)
-        let count = nodes[Int(table)].scalar
-        if count > DocumentStorage.linearSearchLimit {
-            if count == DocumentStorage.linearSearchLimit + 1 {
-                nodes[Int(table)].flags |= Node.Flags.indexed
-                for existing in children(of: table) { addToIndex(table: table, node: existing) }
-            } else {
-                addToIndex(table: table, node: child)
+        links[Int(child)].signature = key.signature
+        if key.inBuffer { escapedKeys[child] = key.data }
+        if nodes[Int(table)].flags & Node.Flags.indexed != 0 {
+            index.insert(table: table, node: child, hash: lookup.hash, freeSlot: lookup.freeSlot)
+        } else if links[Int(table)].count > DocumentStorage.linearSearchLimit {
+            nodes[Int(table)].flags |= Node.Flags.indexed
+            var existing = nodes[Int(table)].low
+            while existing != Node.none {
+                addToIndex(table: table, node: existing)
+                existing = links[Int(existing)].next
             }
         }
         return child
     }
 
     private mutating func addToIndex(table: UInt32, node: UInt32) {
-        let hash = withKeyBytes(of: node) { KeyIndex.hash(table: table, key: UnsafeRawBufferPointer($0)) }
-        let nodes = self.nodes
-        let keyBuffer = self.keyBuffer
-        let text = self.text
-        index.insert(table: table, node: node, hash: hash) { oldTable, oldNode in
-            let entry = nodes[Int(oldNode)]
-            if entry.flags & Node.Flags.keyInBuffer == 0 {
-                return KeyIndex.hash(
-                    table: oldTable,
-                    key: UnsafeRawBufferPointer(start: text + Int(entry.keyData), count: Int(entry.keyLength)))
-            }
-            return keyBuffer.withUnsafeBytes {
-                KeyIndex.hash(
-                    table: oldTable, key: UnsafeRawBufferPointer(rebasing: $0[Int(entry.keyData)..<Int(entry.keyData + entry.keyLength)]))
-            }
-        }
+        let hash = withKeyBytes(of: node) { KeyIndex.hash(table: table, key: $0) }
+        index.insert(table: table, node: node, hash: hash)
     }
 
     /// Adds an unkeyed node to an array.
+    @inline(__always)
     private mutating func addElement(to array: UInt32, valueOffset: Int, kind: NodeKind, origin: NodeOrigin)
         throws(TOMLError) -> UInt32
     {
         try append(
-            parent: array, keyOffset: Node.none, keyData: 0, keyLength: 0, keyFlags: 0, valueOffset: valueOffset,
+            parent: array, keyOffset: Node.none, keyLength: 0, keyLine: 0, keyFlags: 0, valueOffset: valueOffset,
             kind: kind, origin: origin)
     }
 
+    @inline(__always)
     private mutating func append(
-        parent: UInt32, keyOffset: UInt32, keyData: UInt32, keyLength: UInt32, keyFlags: UInt8, valueOffset: Int,
+        parent: UInt32, keyOffset: UInt32, keyLength: UInt32, keyLine: UInt32, keyFlags: UInt8, valueOffset: Int,
         kind: NodeKind, origin: NodeOrigin
     ) throws(TOMLError) -> UInt32 {
         let depth = nodes[Int(parent)].depth &+ 1
@@ -543,36 +599,29 @@ struct Parser {
                 "tables and arrays are nested more than \(TOMLDocument.maximumDepth) levels deep here",
                 at: keyOffset == Node.none ? valueOffset : Int(keyOffset))
         }
-        let child = UInt32(nodes.count)
-        nodes.append(
-            Node(
-                keyOffset: keyOffset, keyData: keyData, keyLength: keyLength, valueOffset: UInt32(valueOffset),
-                first: Node.none, second: Node.none, next: Node.none, kind: kind, origin: origin, flags: keyFlags,
-                depth: depth, scalar: 0))
-        let last = nodes[Int(parent)].second
+        if nodeCount == capacity {
+            arena.grow(keeping: nodeCount)
+            nodes = arena.nodes
+            links = arena.links
+            capacity = arena.capacity
+        }
+        let child = UInt32(nodeCount)
+        (nodes + nodeCount).initialize(
+            to: Node(
+                keyOffset: keyOffset, keyLength: keyLength, keyLine: keyLine, valueOffset: UInt32(valueOffset),
+                valueLine: UInt32(lineStarts.count), kind: kind, origin: origin, flags: keyFlags, depth: depth,
+                payload: kind == .table || kind == .array ? UInt64.max : 0))
+        (links + nodeCount).initialize(to: Link(signature: 0, next: Node.none, count: 0))
+        nodeCount += 1
+        let last = nodes[Int(parent)].high
         if last == Node.none {
-            nodes[Int(parent)].first = child
+            nodes[Int(parent)].low = child
         } else {
-            nodes[Int(last)].next = child
+            links[Int(last)].next = child
         }
-        nodes[Int(parent)].second = child
-        nodes[Int(parent)].scalar += 1
+        nodes[Int(parent)].high = child
+        links[Int(parent)].count += 1
         return child
-    }
-
-    /// Lays out every container's children contiguously, in order.
-    private mutating func finish() -> [UInt32] {
-        var children: [UInt32] = []
-        children.reserveCapacity(nodes.count)
-        for node in nodes.indices where nodes[node].kind == .array || nodes[node].kind == .table {
-            var child = nodes[node].first
-            nodes[node].first = UInt32(children.count)
-            while child != Node.none {
-                children.append(child)
-                child = nodes[Int(child)].next
-            }
-        }
-        return children
     }
 
     // MARK: - Values
@@ -640,7 +689,7 @@ struct Parser {
                 try parseKey()
                 skipSpaces()
                 guard text[position] == ASCII.equals else {
-                    throw inlineTableProblem(expected: "`=` after the key `\(keyText(0..<keyParts.count))`")
+                    throw inlineTableProblem(expected: "`=` after the key `\(keyText(0..<keyCount))`")
                 }
                 position += 1
                 skipSpaces()
@@ -691,6 +740,7 @@ struct Parser {
     /// A scalar completely, or the opening of an array or inline table (pushed on `frames`).
     private mutating func parseValueStart(into node: UInt32) throws(TOMLError) {
         nodes[Int(node)].valueOffset = UInt32(position)
+        nodes[Int(node)].valueLine = UInt32(lineStarts.count)
         let byte = text[position]
         switch byte {
         case ASCII.quote:
@@ -704,28 +754,33 @@ struct Parser {
         case ASCII.openBracket:
             nodes[Int(node)].kind = .array
             nodes[Int(node)].origin = .staticArray
+            nodes[Int(node)].payload = UInt64.max
             position += 1
             frames.append(Frame(node: node, isArray: true, hasEntries: false))
         case ASCII.openBrace:
             nodes[Int(node)].kind = .table
             nodes[Int(node)].origin = .inline
+            nodes[Int(node)].payload = UInt64.max
             position += 1
             frames.append(Frame(node: node, isArray: false, hasEntries: false))
         case UInt8(ascii: "t"), UInt8(ascii: "f"):
             let start = position
             var end = start
-            while ASCII.isValueWord(text[end]) { end += 1 }
-            let word = UnsafeBufferPointer(start: text + start, count: end - start)
-            if word.elementsEqual("true".utf8) {
-                nodes[Int(node)].scalar = 1
-            } else if word.elementsEqual("false".utf8) {
-                nodes[Int(node)].scalar = 0
+            while isValueWord(text[end]) { end += 1 }
+            if end - start == 4 && text[start] == UInt8(ascii: "t") && text[start + 1] == UInt8(ascii: "r")
+                && text[start + 2] == UInt8(ascii: "u") && text[start + 3] == UInt8(ascii: "e")
+            {
+                nodes[Int(node)].payload = 1
+            } else if end - start == 5 && text[start] == UInt8(ascii: "f") && text[start + 1] == UInt8(ascii: "a")
+                && text[start + 2] == UInt8(ascii: "l") && text[start + 3] == UInt8(ascii: "s")
+                && text[start + 4] == UInt8(ascii: "e")
+            {
+                nodes[Int(node)].payload = 0
             } else {
                 throw invalidValue(start: start, end: end)
             }
             position = end
             nodes[Int(node)].kind = .boolean
-            nodes[Int(node)].first = UInt32(end)
         case _ where ASCII.isDigit(byte) || byte == ASCII.plus || byte == ASCII.minus || byte == UInt8(ascii: "i")
             || byte == UInt8(ascii: "n"):
             try parseNumberOrDate(into: node)
@@ -737,7 +792,7 @@ struct Parser {
             throw error("a value is missing before `\(Character(Unicode.Scalar(byte)))`", at: position)
         case _ where ASCII.isLetter(byte):
             var end = position
-            while ASCII.isValueWord(text[end]) { end += 1 }
+            while isValueWord(text[end]) { end += 1 }
             throw invalidValue(start: position, end: end)
         default:
             throw unexpected(at: position, expected: "a value")
@@ -757,8 +812,7 @@ struct Parser {
 
     private mutating func setString(_ node: UInt32, _ scanned: (start: Int, end: Int, escapes: Bool, carriageReturns: Bool)) {
         nodes[Int(node)].kind = .string
-        nodes[Int(node)].first = UInt32(scanned.start)
-        nodes[Int(node)].second = UInt32(scanned.end)
+        nodes[Int(node)].payload = UInt64(scanned.start) | UInt64(scanned.end) << 32
         nodes[Int(node)].flags |=
             (scanned.escapes ? Node.Flags.escapes : 0) | (scanned.carriageReturns ? Node.Flags.carriageReturns : 0)
     }
@@ -771,6 +825,7 @@ struct Parser {
         var index = position + 1
         var escapes = false
         while true {
+            index = Scan.plain(text, from: index, quote: ASCII.quote, backslash: true)
             let byte = text[index]
             if byte >= 0x20 && byte < 0x7F {
                 if byte == ASCII.quote {
@@ -798,6 +853,7 @@ struct Parser {
         let open = position
         var index = position + 1
         while true {
+            index = Scan.plain(text, from: index, quote: ASCII.apostrophe, backslash: false)
             let byte = text[index]
             if byte >= 0x20 && byte < 0x7F {
                 if byte == ASCII.apostrophe {
@@ -845,6 +901,7 @@ struct Parser {
         var escapes = false
         var carriageReturns = false
         while true {
+            index = Scan.plain(text, from: index, quote: quote, backslash: quote == ASCII.quote)
             let byte = text[index]
             if byte >= 0x20 && byte < 0x7F {
                 if byte == quote {
@@ -982,16 +1039,16 @@ struct Parser {
     private mutating func parseNumberOrDate(into node: UInt32) throws(TOMLError) {
         let start = position
         var end = start
-        while ASCII.isValueWord(text[end]) { end += 1 }
+        while isValueWord(text[end]) { end += 1 }
         // A date, a space, then a time: one value.
         if end - start == 10 && text[start + 4] == ASCII.minus && text[end] == ASCII.space && ASCII.isDigit(text[end + 1])
             && ASCII.isDigit(text[end + 2]) && text[end + 3] == ASCII.colon
         {
             end += 1
-            while ASCII.isValueWord(text[end]) { end += 1 }
+            while isValueWord(text[end]) { end += 1 }
         }
         position = end
-        nodes[Int(node)].first = UInt32(end)
+        nodes[Int(node)].payload = UInt64(end)
         let length = end - start
         if length >= 5 && ASCII.isDigit(text[start]) && ASCII.isDigit(text[start + 1]) && ASCII.isDigit(text[start + 2])
             && ASCII.isDigit(text[start + 3]) && text[start + 4] == ASCII.minus
@@ -1010,17 +1067,20 @@ struct Parser {
     }
 
     private mutating func parseNumber(into node: UInt32, start: Int, end: Int) throws(TOMLError) {
-        let token = tokenText(start, end)
+        var token: String { tokenText(start, end) }
         var index = start
         let sign = text[index]
         let signed = sign == ASCII.plus || sign == ASCII.minus
         if signed { index += 1 }
-        let rest = UnsafeBufferPointer(start: text + index, count: end - index)
-        if rest.elementsEqual("inf".utf8) || rest.elementsEqual("nan".utf8) {
-            var value = rest[0] == UInt8(ascii: "i") ? Double.infinity : Double.nan
+        if end - index == 3
+            && (text[index] == UInt8(ascii: "i") && text[index + 1] == UInt8(ascii: "n") && text[index + 2] == UInt8(ascii: "f")
+                || text[index] == UInt8(ascii: "n") && text[index + 1] == UInt8(ascii: "a")
+                    && text[index + 2] == UInt8(ascii: "n"))
+        {
+            var value = text[index] == UInt8(ascii: "i") ? Double.infinity : Double.nan
             if sign == ASCII.minus { value = -value }
             nodes[Int(node)].kind = .float
-            nodes[Int(node)].scalar = value.bitPattern
+            nodes[Int(node)].payload = value.bitPattern
             return
         }
         guard index < end, ASCII.isDigit(text[index]) else {
@@ -1045,12 +1105,12 @@ struct Parser {
                         at: start)
                 }
                 nodes[Int(node)].kind = .integer
-                nodes[Int(node)].scalar = UInt64(bitPattern: try radixInteger(start: start, digitsStart: index + 2, end: end, radix: radix))
+                nodes[Int(node)].payload = UInt64(bitPattern: try radixInteger(start: start, digitsStart: index + 2, end: end, radix: radix))
                 return
             }
         }
         let integerStart = index
-        index = try digitRun(from: index, end: end, token: token, start: start, part: "number")
+        index = try digitRun(from: index, start: start, end: end)
         if text[integerStart] == UInt8(ascii: "0") && index - integerStart > 1 {
             throw error("`\(token)`: a number must not have leading zeros (write \(leadingZerosHint(token)))", at: start)
         }
@@ -1060,7 +1120,7 @@ struct Parser {
             guard index + 1 < end, ASCII.isDigit(text[index + 1]) else {
                 throw error("`\(token)` is not a number: a decimal point must be followed by digits", at: start)
             }
-            index = try digitRun(from: index + 1, end: end, token: token, start: start, part: "fraction")
+            index = try digitRun(from: index + 1, start: start, end: end)
         }
         if index < end && (text[index] | 0x20) == UInt8(ascii: "e") {
             isFloat = true
@@ -1069,7 +1129,7 @@ struct Parser {
             guard index < end, ASCII.isDigit(text[index]) else {
                 throw error("`\(token)` is not a number: the exponent after `e` needs digits", at: start)
             }
-            index = try digitRun(from: index, end: end, token: token, start: start, part: "exponent")
+            index = try digitRun(from: index, start: start, end: end)
         }
         guard index == end else {
             if text[index] == ASCII.colon || text[index] == ASCII.minus {
@@ -1089,7 +1149,7 @@ struct Parser {
                 throw error("`\(token)` is not a number", at: start)
             }
             nodes[Int(node)].kind = .float
-            nodes[Int(node)].scalar = value.bitPattern
+            nodes[Int(node)].payload = value.bitPattern
             return
         }
         // Accumulated as a negative number, which reaches Int64.min.
@@ -1106,7 +1166,7 @@ struct Parser {
             value = positive
         }
         nodes[Int(node)].kind = .integer
-        nodes[Int(node)].scalar = UInt64(bitPattern: value)
+        nodes[Int(node)].payload = UInt64(bitPattern: value)
     }
 
     private func leadingZerosHint(_ token: String) -> String {
@@ -1131,7 +1191,8 @@ struct Parser {
     }
 
     /// Digits, single underscores between digits; returns the offset after them.
-    private func digitRun(from first: Int, end: Int, token: String, start: Int, part: String) throws(TOMLError) -> Int {
+    private func digitRun(from first: Int, start: Int, end: Int) throws(TOMLError) -> Int {
+        var token: String { tokenText(start, end) }
         var index = first
         guard index < end, ASCII.isDigit(text[index]) else {
             throw error("`\(token)` is not a number", at: start)
@@ -1154,7 +1215,7 @@ struct Parser {
     }
 
     private func radixInteger(start: Int, digitsStart: Int, end: Int, radix: Int64) throws(TOMLError) -> Int64 {
-        let token = tokenText(start, end)
+        var token: String { tokenText(start, end) }
         let name = radix == 16 ? "hexadecimal" : radix == 8 ? "octal" : "binary"
         guard digitsStart < end else { throw error("`\(token)` is not a number: expected \(name) digits", at: start) }
         var value: Int64 = 0
@@ -1189,7 +1250,7 @@ struct Parser {
     }
 
     private func checkDateTime(start: Int, end: Int) throws(TOMLError) -> NodeKind {
-        let token = tokenText(start, end)
+        var token: String { tokenText(start, end) }
         let year = Int(text[start] &- 0x30) * 1000 + Int(text[start + 1] &- 0x30) * 100
             + Int(text[start + 2] &- 0x30) * 10 + Int(text[start + 3] &- 0x30)
         guard let month = twoDigits(start + 5, end), start + 7 < end, text[start + 7] == ASCII.minus,
@@ -1240,7 +1301,7 @@ struct Parser {
     /// A time HH:MM:SS[.fraction] from `start`; returns the offset after it.
     @discardableResult
     private func checkTime(start: Int, end: Int, whole: Int) throws(TOMLError) -> Int {
-        let token = tokenText(whole, end)
+        var token: String { tokenText(whole, end) }
         guard let hour = twoDigits(start, end), start + 2 < end, text[start + 2] == ASCII.colon,
             let minute = twoDigits(start + 3, end)
         else {

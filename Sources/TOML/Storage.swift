@@ -25,39 +25,48 @@ enum NodeOrigin: UInt8 {
     case none
 }
 
-/// One value of the document, with the key it has in its table if any.
+/// One value of the document, with the key it has in its table if any. Thirty-two bytes.
 ///
-/// All text is referenced by byte offsets into the retained source: the key's data (the key as
-/// written, without quotes) unless it had escapes, in which case its decoded bytes are in
-/// `DocumentStorage.keyBuffer`; a string's content (between its quotes), decoded on access.
-/// Forty bytes per value.
+/// Text is referenced by byte offsets into the retained source. A key's bytes are those after
+/// `keyOffset` (after its opening quote if quoted), `keyLength` of them; a quoted key with
+/// escapes has its decoded bytes in the key buffer instead (`Flags.keyInBuffer`,
+/// `DocumentStorage.escapedKeys`). A string's content is between its quotes, decoded on access.
 struct Node {
     static let none = UInt32.max
 
     /// Offset of the key's first character (its opening quote if quoted); `none` without key.
     var keyOffset: UInt32
-    /// Offset of the key's decoded bytes, in the source or (`Flags.keyInBuffer`) the key buffer.
-    var keyData: UInt32
+    /// The length of the decoded key.
     var keyLength: UInt32
+    /// The line of `keyOffset`, from 1.
+    var keyLine: UInt32
     /// Offset of the value's first character: a quote, a digit, `[`, `{`; for a table from a
     /// header the header's `[`; for a table created by a key path, that key.
     var valueOffset: UInt32
-    /// Strings: content start. Numbers, booleans, date-times: the end of their text.
-    /// Containers: first child while parsing, then the start of their children in `children`.
-    var first: UInt32
-    /// Strings: content end. Containers while parsing: last child.
-    var second: UInt32
-    /// Containers while parsing: the next sibling.
-    var next: UInt32
+    /// The line of `valueOffset`, from 1.
+    var valueLine: UInt32
     var kind: NodeKind
     var origin: NodeOrigin
     var flags: UInt8
     /// Levels below the root table.
     var depth: UInt8
-    /// Integers: the value; floats: the bit pattern; booleans: 0 or 1; containers: the count.
-    var scalar: UInt64
+    /// Integers: the value. Floats: the bit pattern. Booleans: 0 or 1. Strings: content start
+    /// (low 32 bits) and end (high 32 bits). Date-times: the end of their text (low 32 bits).
+    /// Containers: first and last child (`Node.none` when empty).
+    var payload: UInt64
+
+    @inline(__always) var low: UInt32 {
+        get { UInt32(truncatingIfNeeded: payload) }
+        set { payload = payload & 0xFFFF_FFFF_0000_0000 | UInt64(newValue) }
+    }
+
+    @inline(__always) var high: UInt32 {
+        get { UInt32(truncatingIfNeeded: payload >> 32) }
+        set { payload = payload & 0xFFFF_FFFF | UInt64(newValue) << 32 }
+    }
 
     enum Flags {
+        /// A quoted key with escapes: its decoded bytes are in the key buffer.
         static let keyInBuffer: UInt8 = 1
         /// A basic string with backslash escapes.
         static let escapes: UInt8 = 2
@@ -68,134 +77,237 @@ struct Node {
     }
 }
 
-/// A hash index from (table, key) to node, for tables too large to search linearly.
-///
-/// Open addressing with linear probing over slots holding `(table + 1) << 32 | node`. Keys are
-/// hashed with the standard library's `Hasher`, which is seeded at random per process: a file
-/// cannot be crafted to make its keys collide.
-struct KeyIndex: Sendable {
-    private(set) var slots: [UInt64] = []
-    private var used = 0
+/// What is kept per node besides the node: the next sibling, the number of children of a
+/// container, and a signature of the key (its length and first seven bytes) that tells most
+/// keys apart in one comparison. Sixteen bytes.
+struct Link {
+    var signature: UInt64
+    /// The next sibling, or `Node.none`.
+    var next: UInt32
+    /// Containers: how many children.
+    var count: UInt32
 
-    static func hash(table: UInt32, key: UnsafeRawBufferPointer) -> Int {
-        var hasher = Hasher()
-        hasher.combine(table)
-        hasher.combine(bytes: key)
-        return hasher.finalize()
+    /// The signature of a key: its first seven bytes (fewer if shorter), its length (at most
+    /// 255) in the top byte. Equal keys have equal signatures; equal signatures of keys of at
+    /// most seven bytes mean equal keys.
+    static func signature(of key: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var word: UInt64 = 0
+        for index in 0..<Swift.min(key.count, 7) { word |= UInt64(key[index]) << (8 * index) }
+        return word | UInt64(Swift.min(key.count, 255)) << 56
     }
 
-    /// The node of `table` whose key `matches`, or `Node.none`.
-    func find(table: UInt32, hash: Int, matches: (UInt32) -> Bool) -> UInt32 {
-        guard !slots.isEmpty else { return Node.none }
-        let mask = slots.count - 1
-        let tag = UInt64(table) + 1
-        var slot = hash & mask
-        while true {
-            let entry = slots[slot]
-            if entry == 0 { return Node.none }
-            if entry >> 32 == tag, matches(UInt32(truncatingIfNeeded: entry)) {
-                return UInt32(truncatingIfNeeded: entry)
-            }
-            slot = (slot + 1) & mask
-        }
-    }
-
-    /// Adds a node known not to be there; `rehash` gives the hash of a slot's (table, node) when
-    /// the index grows.
-    mutating func insert(table: UInt32, node: UInt32, hash: Int, rehash: (UInt32, UInt32) -> Int) {
-        if (used + 1) * 2 > slots.count {
-            let old = slots
-            slots = [UInt64](repeating: 0, count: Swift.max(64, old.count * 2))
-            for entry in old where entry != 0 {
-                let oldTable = UInt32(truncatingIfNeeded: (entry >> 32) - 1)
-                let oldNode = UInt32(truncatingIfNeeded: entry)
-                place(entry, hash: rehash(oldTable, oldNode))
-            }
-        }
-        place((UInt64(table) + 1) << 32 | UInt64(node), hash: hash)
-        used += 1
-    }
-
-    private mutating func place(_ entry: UInt64, hash: Int) {
-        let mask = slots.count - 1
-        var slot = hash & mask
-        while slots[slot] != 0 { slot = (slot + 1) & mask }
-        slots[slot] = entry
+    /// The same for a key in the source, reading a whole word (the padding covers the bytes
+    /// after the input).
+    @inline(__always) static func signature(ofKeyAt key: UnsafePointer<UInt8>, length: Int) -> UInt64 {
+        let word = UInt64(littleEndian: UnsafeRawPointer(key).loadUnaligned(as: UInt64.self))
+        let kept = length >= 7 ? 0x00FF_FFFF_FFFF_FFFF : (UInt64(1) << (8 * UInt64(length))) &- 1
+        return word & kept | UInt64(Swift.min(length, 255)) << 56
     }
 }
 
-/// Everything a parsed document consists of; shared, immutable, by all its views.
-final class DocumentStorage: Sendable {
+/// The memory of the node arena: nodes and their links, grown by doubling; freed with this
+/// object.
+///
+/// The parser writes through the pointers (cached, refreshed after `grow`); once parsing is
+/// done the arena is only read, which makes sharing it between threads safe.
+final class NodeArena: @unchecked Sendable {
+    private(set) var nodes: UnsafeMutablePointer<Node>
+    private(set) var links: UnsafeMutablePointer<Link>
+    private(set) var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = Swift.max(capacity, 16)
+        nodes = .allocate(capacity: self.capacity)
+        links = .allocate(capacity: self.capacity)
+    }
+
+    deinit {
+        nodes.deallocate()
+        links.deallocate()
+    }
+
+    /// Doubles the capacity, keeping the first `count` nodes and links.
+    func grow(keeping count: Int) {
+        let larger = UnsafeMutablePointer<Node>.allocate(capacity: capacity * 2)
+        larger.moveInitialize(from: nodes, count: count)
+        nodes.deallocate()
+        nodes = larger
+        let largerLinks = UnsafeMutablePointer<Link>.allocate(capacity: capacity * 2)
+        largerLinks.moveInitialize(from: links, count: count)
+        links.deallocate()
+        links = largerLinks
+        capacity *= 2
+    }
+}
+
+/// A hash index from (table, key) to node, for tables too large to search linearly.
+///
+/// Open addressing with linear probing. Each slot keeps the key's hash, so growing never reads
+/// the keys and a probe compares keys only when hashes match. Keys are hashed with the
+/// standard library's `Hasher`, which is seeded at random per process: a file cannot be
+/// crafted to make its keys collide.
+struct KeyIndex: Sendable {
+    struct Slot {
+        var hash: Int
+        /// The table plus one (0 marks a free slot).
+        var tag: UInt32
+        var node: UInt32
+    }
+
+    private(set) var slots: [Slot] = []
+    private var used = 0
+
+    static func hash(table: UInt32, key: UnsafeBufferPointer<UInt8>) -> Int {
+        var hasher = Hasher()
+        hasher.combine(table)
+        hasher.combine(bytes: UnsafeRawBufferPointer(key))
+        return hasher.finalize()
+    }
+
+    /// The node of `table` whose key has `hash` and `matches`, or `Node.none`.
+    func find(table: UInt32, hash: Int, matches: (UInt32) -> Bool) -> UInt32 {
+        let (node, _) = probe(table: table, hash: hash, matches: matches)
+        return node
+    }
+
+    /// `find`, and when the key is not there, the free slot where it would go (-1 if none).
+    func probe(table: UInt32, hash: Int, matches: (UInt32) -> Bool) -> (node: UInt32, freeSlot: Int) {
+        guard !slots.isEmpty else { return (Node.none, -1) }
+        let mask = slots.count - 1
+        var index = hash & mask
+        while true {
+            let slot = slots[index]
+            if slot.tag == 0 { return (Node.none, index) }
+            if slot.hash == hash && slot.tag == table &+ 1 && matches(slot.node) { return (slot.node, -1) }
+            index = (index + 1) & mask
+        }
+    }
+
+    /// Adds a node known not to be there; `freeSlot`, from a `probe` for it since the last
+    /// insertion, saves probing again.
+    mutating func insert(table: UInt32, node: UInt32, hash: Int, freeSlot: Int = -1) {
+        let slot = Slot(hash: hash, tag: table &+ 1, node: node)
+        used += 1
+        if used * 2 > slots.count {
+            let old = slots
+            slots = [Slot](repeating: Slot(hash: 0, tag: 0, node: 0), count: Swift.max(64, old.count * 2))
+            for slot in old where slot.tag != 0 { place(slot) }
+            place(slot)
+        } else if freeSlot >= 0 {
+            slots[freeSlot] = slot
+        } else {
+            place(slot)
+        }
+    }
+
+    private mutating func place(_ slot: Slot) {
+        let mask = slots.count - 1
+        var index = slot.hash & mask
+        while slots[index].tag != 0 { index = (index + 1) & mask }
+        slots[index] = slot
+    }
+}
+
+/// The retained source: the input and `Parser.padding` zero bytes, in one allocation that
+/// lives as long as this object (so pointers into it stay valid while a view holds it).
+final class SourceBuffer: @unchecked Sendable {
+    let bytes: UnsafeMutablePointer<UInt8>
+    let count: Int
+
+    init(copying input: UnsafeRawBufferPointer, padding: Int) {
+        count = input.count
+        bytes = .allocate(capacity: input.count + padding)
+        if let base = input.baseAddress { bytes.initialize(from: base.assumingMemoryBound(to: UInt8.self), count: count) }
+        (bytes + count).initialize(repeating: 0, count: padding)
+    }
+
+    deinit { bytes.deallocate() }
+}
+
+/// Everything a parsed document consists of; shared, immutable, by all its views (hence
+/// `@unchecked Sendable`: the pointers point into `source`, `arena` and `keys`, which nothing
+/// writes any more).
+@usableFromInline final class DocumentStorage: @unchecked Sendable {
     /// Tables with more entries than this are searched through `index`.
     static let linearSearchLimit = 12
 
-    /// The input, followed by `Parser.padding` zero bytes.
-    let source: [UInt8]
-    /// The input's length.
-    let sourceCount: Int
-    let nodes: [Node]
-    /// Children of every container, each container's contiguous (`Node.first`, `Node.scalar`).
-    let children: [UInt32]
-    let keyBuffer: [UInt8]
+    let source: SourceBuffer
+    let text: UnsafePointer<UInt8>
+    let arena: NodeArena
+    let nodes: UnsafePointer<Node>
+    let links: UnsafePointer<Link>
+    let nodeCount: Int
+    /// The decoded bytes of keys with escapes.
+    let keys: SourceBuffer
+    /// For each node whose key is in `keys`: where its bytes start there.
+    let escapedKeys: [UInt32: UInt32]
     /// Offsets at which lines start (the first after a byte order mark).
     let lineStarts: [UInt32]
     let index: KeyIndex
 
     init(
-        source: [UInt8], sourceCount: Int, nodes: [Node], children: [UInt32], keyBuffer: [UInt8],
+        source: SourceBuffer, arena: NodeArena, nodeCount: Int, keyBuffer: [UInt8], escapedKeys: [UInt32: UInt32],
         lineStarts: [UInt32], index: KeyIndex
     ) {
         self.source = source
-        self.sourceCount = sourceCount
-        self.nodes = nodes
-        self.children = children
-        self.keyBuffer = keyBuffer
+        text = UnsafePointer(source.bytes)
+        self.arena = arena
+        nodes = UnsafePointer(arena.nodes)
+        links = UnsafePointer(arena.links)
+        self.nodeCount = nodeCount
+        keys = keyBuffer.withUnsafeBytes { SourceBuffer(copying: $0, padding: 0) }
+        self.escapedKeys = escapedKeys
         self.lineStarts = lineStarts
         self.index = index
     }
 
-    /// Line and column (in Unicode scalars) of a byte offset.
-    func position(of offset: UInt32) -> TOMLPosition {
-        var low = 0
-        var high = lineStarts.count
-        while high - low > 1 {
-            let middle = (low + high) / 2
-            if lineStarts[middle] <= offset { low = middle } else { high = middle }
-        }
+    /// Line and column (in Unicode scalars) of a byte offset on a known line.
+    func position(of offset: UInt32, line: UInt32) -> TOMLPosition {
         var column = 1
-        var index = Int(lineStarts[low])
+        var index = Int(lineStarts[Int(line) - 1])
         while index < Int(offset) {
-            if source[index] & 0xC0 != 0x80 { column += 1 }
+            if text[index] & 0xC0 != 0x80 { column += 1 }
             index += 1
         }
-        return TOMLPosition(line: low + 1, column: column)
+        return TOMLPosition(line: Int(line), column: column)
     }
 
-    func withKeyBytes<R>(of node: UInt32, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    /// The decoded key of a node (valid while this storage lives).
+    @usableFromInline func keyBytes(of node: UInt32) -> UnsafeBufferPointer<UInt8> {
         let entry = nodes[Int(node)]
-        let buffer = entry.flags & Node.Flags.keyInBuffer != 0 ? keyBuffer : source
-        return try buffer.withUnsafeBufferPointer {
-            try body(UnsafeBufferPointer(rebasing: $0[Int(entry.keyData)..<Int(entry.keyData + entry.keyLength)]))
+        if entry.flags & Node.Flags.keyInBuffer == 0 {
+            let first = text[Int(entry.keyOffset)]
+            let start = Int(entry.keyOffset) + (first == ASCII.quote || first == ASCII.apostrophe ? 1 : 0)
+            return UnsafeBufferPointer(start: text + start, count: Int(entry.keyLength))
         }
+        return UnsafeBufferPointer(start: keys.bytes + Int(escapedKeys[node]!), count: Int(entry.keyLength))
+    }
+
+    func index(after index: TOMLIndex) -> TOMLIndex {
+        precondition(Int(index.node) < nodeCount, "an index past the end")
+        return TOMLIndex(node: links[Int(index.node)].next)
+    }
+
+    /// Whether `child` is a node in `container` (checked cheaply: a node of the document, at
+    /// the depth of a child; enough that no index reads outside the document).
+    func isChild(_ child: UInt32, of container: UInt32) -> Bool {
+        Int(child) < nodeCount && nodes[Int(child)].depth == nodes[Int(container)].depth &+ 1
     }
 
     /// The child of `table` with this key, or `Node.none`.
     func child(of table: UInt32, key: UnsafeBufferPointer<UInt8>) -> UInt32 {
         let container = nodes[Int(table)]
         if container.flags & Node.Flags.indexed != 0 {
-            let hash = KeyIndex.hash(table: table, key: UnsafeRawBufferPointer(key))
-            return index.find(table: table, hash: hash) { candidate in
-                withKeyBytes(of: candidate) { $0.elementsEqual(key) }
+            return index.find(table: table, hash: KeyIndex.hash(table: table, key: key)) { candidate in
+                keyBytes(of: candidate).elementsEqual(key)
             }
         }
-        let start = Int(container.first)
-        for slot in start..<start + Int(container.scalar) {
-            let candidate = children[slot]
-            if nodes[Int(candidate)].keyLength == UInt32(key.count),
-                withKeyBytes(of: candidate, { $0.elementsEqual(key) })
-            {
+        var candidate = container.low
+        while candidate != Node.none {
+            if nodes[Int(candidate)].keyLength == UInt32(key.count), keyBytes(of: candidate).elementsEqual(key) {
                 return candidate
             }
+            candidate = links[Int(candidate)].next
         }
         return Node.none
     }

@@ -90,9 +90,11 @@ enum ASCII {
 
     @inline(__always) static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) &- 0x61 < 26 }
 
-    /// `A-Za-z0-9_-`.
+    /// `A-Za-z0-9_-`: a bit per ASCII character, below 64 and from 64.
     @inline(__always) static func isBareKey(_ byte: UInt8) -> Bool {
-        isLetter(byte) || isDigit(byte) || byte == underscore || byte == minus
+        let below64: UInt64 = 0x03FF_2000_0000_0000
+        let from64: UInt64 = 0x07FF_FFFE_87FF_FFFE
+        return byte < 128 && ((byte < 64 ? below64 : from64) >> (byte & 63)) & 1 != 0
     }
 
     /// Characters a number, boolean or date-time token can be made of (and what a mistyped
@@ -102,6 +104,16 @@ enum ASCII {
     }
 
     @inline(__always) static func isSpace(_ byte: UInt8) -> Bool { byte == space || byte == tab }
+
+    /// `classes` bits.
+    static let bareKeyClass: UInt8 = 1
+    static let valueWordClass: UInt8 = 2
+
+    /// The classes of every byte value (`bareKeyClass`, `valueWordClass`), for loops that
+    /// classify one byte per step.
+    static let classes: [UInt8] = (0...255).map { (byte: Int) -> UInt8 in
+        (isBareKey(UInt8(byte)) ? bareKeyClass : 0) | (isValueWord(UInt8(byte)) ? valueWordClass : 0)
+    }
 
     static func isWhitespaceOrLineBreak(_ byte: UInt8) -> Bool {
         byte == space || byte == tab || byte == lineFeed || byte == carriageReturn
@@ -119,5 +131,38 @@ enum ASCII {
     /// and U+007F (line breaks are handled before this is asked).
     @inline(__always) static func isControl(_ byte: UInt8) -> Bool {
         (byte < 0x20 && byte != tab) || byte == delete
+    }
+}
+
+/// Word-at-a-time scanning.
+enum Scan {
+    /// The first offset from `start` whose byte is `quote`, a backslash (with `backslash`), a
+    /// control character (U+0000 to U+001F: tabs and line breaks too), U+007F, or part of a
+    /// multi-byte character (0x80 and above). `quote` 0 stands for none.
+    ///
+    /// Reads eight bytes at a time, so the input must be followed by at least eight readable
+    /// bytes of which the first is zero, and `start` must be at most the input's length.
+    /// Each test below flags the high bit of every byte it matches and possibly of bytes above
+    /// (after a borrow), never below; the lowest flagged byte is the first match.
+    @inline(__always) static func plain(_ text: UnsafePointer<UInt8>, from start: Int, quote: UInt8, backslash: Bool)
+        -> Int
+    {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let quotes = ones &* UInt64(quote)
+        let backslashes = ones &* UInt64(backslash ? ASCII.backslash : quote)
+        let deletes = ones &* UInt64(ASCII.delete)
+        var index = start
+        while true {
+            let word = UInt64(littleEndian: UnsafeRawPointer(text + index).loadUnaligned(as: UInt64.self))
+            let quoted = word ^ quotes
+            let backslashed = word ^ backslashes
+            let deleted = word ^ deletes
+            let special =
+                (((word &- ones &* 0x20) & ~word) | word | ((quoted &- ones) & ~quoted)
+                    | ((backslashed &- ones) & ~backslashed) | ((deleted &- ones) & ~deleted)) & highBits
+            if special != 0 { return index + special.trailingZeroBitCount >> 3 }
+            index += 8
+        }
     }
 }

@@ -45,7 +45,7 @@ public struct TOMLDocument: Sendable {
     public var root: TOMLTable { TOMLTable(storage: storage, node: 0) }
 
     /// The source bytes the document was parsed from.
-    public var source: ArraySlice<UInt8> { storage.source[0..<storage.sourceCount] }
+    public var source: [UInt8] { Array(UnsafeBufferPointer(start: storage.text, count: storage.source.count)) }
 }
 
 /// A line and column in the source, both from 1; columns count Unicode scalars, a tab as one.
@@ -82,8 +82,8 @@ public struct TOMLValue: Sendable {
         case array, table
     }
 
-    let storage: DocumentStorage
-    let node: UInt32
+    @usableFromInline let storage: DocumentStorage
+    @usableFromInline let node: UInt32
 
     init(storage: DocumentStorage, node: UInt32) {
         self.storage = storage
@@ -110,7 +110,10 @@ public struct TOMLValue: Sendable {
     /// Where the value starts: its first character; for a table defined by a `[header]` or
     /// `[[header]]`, that header's `[`; for a table created by a dotted key or a header path,
     /// the key that created it (see `TOMLTable.origin`).
-    public var position: TOMLPosition { storage.position(of: entry.valueOffset) }
+    public var position: TOMLPosition {
+        let entry = self.entry
+        return storage.position(of: entry.valueOffset, line: entry.valueLine)
+    }
 
     /// The value of a string, decoded (escapes resolved, CRLF line breaks read as LF).
     public var string: String? {
@@ -119,35 +122,49 @@ public struct TOMLValue: Sendable {
 
     /// Calls `body` with the UTF-8 bytes of a string value, without copying them when the
     /// string has no escapes; `nil` for other kinds.
+    @inlinable
     public func withUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result? {
-        let entry = self.entry
-        guard entry.kind == .string else { return nil }
-        return try storage.source.withUnsafeBufferPointer { source in
-            let content = UnsafeBufferPointer(rebasing: source[Int(entry.first)..<Int(entry.second)])
-            if entry.flags & (Node.Flags.escapes | Node.Flags.carriageReturns) == 0 { return try body(content) }
-            var decoded: [UInt8] = []
-            decoded.reserveCapacity(content.count)
-            StringDecoding.decode(content, escapes: entry.flags & Node.Flags.escapes != 0, into: &decoded)
-            return try decoded.withUnsafeBufferPointer(body)
+        switch stringBytes() {
+        case .none: return nil
+        case .source(let bytes): return try withExtendedLifetime(storage) { try body(bytes) }
+        case .decoded(let bytes): return try bytes.withUnsafeBufferPointer(body)
         }
+    }
+
+    /// The bytes of a string value: in the source, or decoded.
+    @usableFromInline enum StringBytes {
+        case none
+        case source(UnsafeBufferPointer<UInt8>)
+        case decoded([UInt8])
+    }
+
+    @usableFromInline func stringBytes() -> StringBytes {
+        let entry = self.entry
+        guard entry.kind == .string else { return .none }
+        let content = UnsafeBufferPointer(start: storage.text + Int(entry.low), count: Int(entry.high - entry.low))
+        if entry.flags & (Node.Flags.escapes | Node.Flags.carriageReturns) == 0 { return .source(content) }
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(content.count)
+        StringDecoding.decode(content, escapes: entry.flags & Node.Flags.escapes != 0, into: &decoded)
+        return .decoded(decoded)
     }
 
     /// The value of an integer.
     public var integer: Int64? {
         let entry = self.entry
-        return entry.kind == .integer ? Int64(bitPattern: entry.scalar) : nil
+        return entry.kind == .integer ? Int64(bitPattern: entry.payload) : nil
     }
 
     /// The value of a float (`inf`, `-inf` and `nan` included).
     public var float: Double? {
         let entry = self.entry
-        return entry.kind == .float ? Double(bitPattern: entry.scalar) : nil
+        return entry.kind == .float ? Double(bitPattern: entry.payload) : nil
     }
 
     /// The value of a boolean.
     public var boolean: Bool? {
         let entry = self.entry
-        return entry.kind == .boolean ? entry.scalar != 0 : nil
+        return entry.kind == .boolean ? entry.payload != 0 : nil
     }
 
     /// The components of any of the four date and time kinds.
@@ -155,9 +172,9 @@ public struct TOMLValue: Sendable {
         let entry = self.entry
         switch entry.kind {
         case .offsetDateTime, .localDateTime, .localDate, .localTime:
-            return storage.source.withUnsafeBufferPointer {
-                TOMLDateTime(validated: UnsafeBufferPointer(rebasing: $0[Int(entry.valueOffset)..<Int(entry.first)]))
-            }
+            return TOMLDateTime(
+                validated: UnsafeBufferPointer(
+                    start: storage.text + Int(entry.valueOffset), count: Int(entry.low - entry.valueOffset)))
         default:
             return nil
         }
@@ -170,10 +187,20 @@ public struct TOMLValue: Sendable {
     public var table: TOMLTable? { entry.kind == .table ? TOMLTable(storage: storage, node: node) : nil }
 }
 
+/// A position in a `TOMLTable` or `TOMLArray`: one of its entries, in document order.
+public struct TOMLIndex: Sendable, Hashable, Comparable {
+    /// The entry's node; siblings are created in document order, so their nodes ascend.
+    let node: UInt32
+
+    public static func < (left: TOMLIndex, right: TOMLIndex) -> Bool { left.node < right.node }
+}
+
 /// A table: its entries in document order, and lookup by key.
 ///
-/// Lookup is a linear search in tables of up to a dozen keys and a hash lookup in larger ones.
-public struct TOMLTable: Sendable, RandomAccessCollection {
+/// A collection of `Entry` (iterate it, or use `count`, `first`, `map`...; its indices are
+/// `TOMLIndex`). Lookup by key is a linear search in tables of up to a dozen keys and a hash
+/// lookup in larger ones.
+public struct TOMLTable: Sendable, Collection {
     /// How a table came to be, for messages that say where it was defined.
     public enum Origin: Sendable, Hashable {
         /// The document's top-level table.
@@ -193,20 +220,24 @@ public struct TOMLTable: Sendable, RandomAccessCollection {
 
     /// One key and its value.
     public struct Entry: Sendable {
-        let storage: DocumentStorage
-        let node: UInt32
+        @usableFromInline let storage: DocumentStorage
+        @usableFromInline let node: UInt32
 
         /// The key, decoded (for a dotted key, this table's component of it).
-        public var key: String { storage.withKeyBytes(of: node) { String(decoding: $0, as: UTF8.self) } }
+        public var key: String { String(decoding: storage.keyBytes(of: node), as: UTF8.self) }
 
         /// Calls `body` with the key's UTF-8 bytes, without copying them.
+        @inlinable
         public func withKeyUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
-            try storage.withKeyBytes(of: node, body)
+            try withExtendedLifetime(storage) { try body(storage.keyBytes(of: node)) }
         }
 
         /// Where the key is written: its first character, or opening quote. For a table from a
         /// header, the last key of that header; for an array of tables, of its first header.
-        public var keyPosition: TOMLPosition { storage.position(of: storage.nodes[Int(node)].keyOffset) }
+        public var keyPosition: TOMLPosition {
+            let entry = storage.nodes[Int(node)]
+            return storage.position(of: entry.keyOffset, line: entry.keyLine)
+        }
 
         public var value: TOMLValue { TOMLValue(storage: storage, node: node) }
     }
@@ -231,12 +262,15 @@ public struct TOMLTable: Sendable, RandomAccessCollection {
     /// The table as a value.
     public var value: TOMLValue { TOMLValue(storage: storage, node: node) }
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { Int(storage.nodes[Int(node)].scalar) }
+    public var startIndex: TOMLIndex { TOMLIndex(node: storage.nodes[Int(node)].low) }
+    public var endIndex: TOMLIndex { TOMLIndex(node: Node.none) }
+    public func index(after index: TOMLIndex) -> TOMLIndex { storage.index(after: index) }
+    /// The number of entries (without walking them).
+    public var count: Int { Int(storage.links[Int(node)].count) }
 
-    public subscript(position: Int) -> Entry {
-        precondition(position >= 0 && position < endIndex, "table index out of range")
-        return Entry(storage: storage, node: storage.children[Int(storage.nodes[Int(node)].first) + position])
+    public subscript(position: TOMLIndex) -> Entry {
+        precondition(storage.isChild(position.node, of: node), "the index is not one of this table's")
+        return Entry(storage: storage, node: position.node)
     }
 
     /// The entry with this key, or `nil`.
@@ -251,7 +285,10 @@ public struct TOMLTable: Sendable, RandomAccessCollection {
 }
 
 /// An array: its values in order.
-public struct TOMLArray: Sendable, RandomAccessCollection {
+///
+/// A collection of `TOMLValue` (iterate it, or use `count`, `first`, `map`...; its indices are
+/// `TOMLIndex`).
+public struct TOMLArray: Sendable, Collection {
     let storage: DocumentStorage
     let node: UInt32
 
@@ -264,12 +301,15 @@ public struct TOMLArray: Sendable, RandomAccessCollection {
     /// The array as a value.
     public var value: TOMLValue { TOMLValue(storage: storage, node: node) }
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { Int(storage.nodes[Int(node)].scalar) }
+    public var startIndex: TOMLIndex { TOMLIndex(node: storage.nodes[Int(node)].low) }
+    public var endIndex: TOMLIndex { TOMLIndex(node: Node.none) }
+    public func index(after index: TOMLIndex) -> TOMLIndex { storage.index(after: index) }
+    /// The number of elements (without walking them).
+    public var count: Int { Int(storage.links[Int(node)].count) }
 
-    public subscript(position: Int) -> TOMLValue {
-        precondition(position >= 0 && position < endIndex, "array index out of range")
-        return TOMLValue(storage: storage, node: storage.children[Int(storage.nodes[Int(node)].first) + position])
+    public subscript(position: TOMLIndex) -> TOMLValue {
+        precondition(storage.isChild(position.node, of: node), "the index is not one of this array's")
+        return TOMLValue(storage: storage, node: position.node)
     }
 }
 

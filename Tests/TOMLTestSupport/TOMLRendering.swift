@@ -86,20 +86,16 @@ public enum TOMLComparison {
         case .array:
             let (a, b) = (left.array!, right.array!)
             guard a.count == b.count else { return "\(path): \(a.count) elements against \(b.count)" }
-            for index in a.indices {
-                if let found = difference(a[index], b[index], path: "\(path)[\(index)]") { return found }
+            for (index, pair) in zip(a, b).enumerated() {
+                if let found = difference(pair.0, pair.1, path: "\(path)[\(index)]") { return found }
             }
             return nil
         case .table:
             let (a, b) = (left.table!, right.table!)
             guard a.count == b.count else { return "\(path): \(a.count) keys against \(b.count)" }
-            for index in a.indices {
-                guard a[index].key == b[index].key else {
-                    return "\(path): key \(a[index].key) against \(b[index].key)"
-                }
-                if let found = difference(a[index].value, b[index].value, path: "\(path).\(a[index].key)") {
-                    return found
-                }
+            for (left, right) in zip(a, b) {
+                guard left.key == right.key else { return "\(path): key \(left.key) against \(right.key)" }
+                if let found = difference(left.value, right.value, path: "\(path).\(left.key)") { return found }
             }
             return nil
         }

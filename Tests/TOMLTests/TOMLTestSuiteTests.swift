@@ -3,8 +3,8 @@ import TOMLTestSupport
 import Testing
 
 /// Every TOML 1.0.0 document of the toml-test suite (toml-lang/toml-test), read in place:
-/// `$TOML_TEST_DIR`, else `../shared/toml-test` next to the repository. Only the files listed in
-/// its `files-toml-1.0.0` are used.
+/// `$TOML_TEST_DIR` if set, else `../shared/toml-test` next to the repository (the tests fail
+/// when it is not there). Only the files listed in its `files-toml-1.0.0` are used.
 @Suite struct TOMLTestSuiteTests {
     struct Suite {
         let directory: String
@@ -12,17 +12,14 @@ import Testing
     }
 
     static func suite() throws -> Suite {
-        let candidates = [TestFiles.environment("TOML_TEST_DIR"), TestFiles.repository + "/../shared/toml-test"]
-            .compactMap { $0 }
-        for directory in candidates {
-            if let list = TestFiles.read(directory + "/files-toml-1.0.0") {
-                let files = String(decoding: list, as: UTF8.self).split(separator: "\n").map(String.init)
-                return Suite(directory: directory, files: files)
-            }
+        let directory = TestFiles.environment("TOML_TEST_DIR") ?? TestFiles.repository + "/../shared/toml-test"
+        if let list = TestFiles.read(directory + "/files-toml-1.0.0") {
+            let files = String(decoding: list, as: UTF8.self).split(separator: "\n").map(String.init)
+            return Suite(directory: directory, files: files)
         }
         let message =
-            "the toml-test suite was not found: looked for files-toml-1.0.0 in \(candidates.joined(separator: " and ")); "
-            + "set TOML_TEST_DIR to its folder"
+            "the toml-test suite was not found: there is no \(directory)/files-toml-1.0.0; set TOML_TEST_DIR to the "
+            + "folder of toml-test's TOML 1.0.0 documents"
         Issue.record(Comment(rawValue: message))
         throw SuiteMissing()
     }
