@@ -1,10 +1,10 @@
 /// What a node of the arena holds (the public `TOMLValue.Kind`, one byte).
-enum NodeKind: UInt8 {
+@usableFromInline enum NodeKind: UInt8 {
     case string, integer, float, boolean, offsetDateTime, localDateTime, localDate, localTime, array, table
 }
 
 /// How a table or an array came to be.
-enum NodeOrigin: UInt8 {
+@usableFromInline enum NodeOrigin: UInt8 {
     /// The root table.
     case document
     /// A table defined by a `[header]`.
@@ -31,47 +31,47 @@ enum NodeOrigin: UInt8 {
 /// `keyOffset` (after its opening quote if quoted), `keyLength` of them; a quoted key with
 /// escapes has its decoded bytes in the key buffer instead (`Flags.keyInBuffer`,
 /// `DocumentStorage.escapedKeys`). A string's content is between its quotes, decoded on access.
-struct Node {
-    static let none = UInt32.max
+@usableFromInline struct Node {
+    @usableFromInline static let none = UInt32.max
 
     /// Offset of the key's first character (its opening quote if quoted); `none` without key.
-    var keyOffset: UInt32
+    @usableFromInline var keyOffset: UInt32
     /// The length of the decoded key.
-    var keyLength: UInt32
+    @usableFromInline var keyLength: UInt32
     /// The line of `keyOffset`, from 1.
-    var keyLine: UInt32
+    @usableFromInline var keyLine: UInt32
     /// Offset of the value's first character: a quote, a digit, `[`, `{`; for a table from a
     /// header the header's `[`; for a table created by a key path, that key.
-    var valueOffset: UInt32
+    @usableFromInline var valueOffset: UInt32
     /// The line of `valueOffset`, from 1.
-    var valueLine: UInt32
-    var kind: NodeKind
-    var origin: NodeOrigin
-    var flags: UInt8
+    @usableFromInline var valueLine: UInt32
+    @usableFromInline var kind: NodeKind
+    @usableFromInline var origin: NodeOrigin
+    @usableFromInline var flags: UInt8
     /// Levels below the root table.
-    var depth: UInt8
+    @usableFromInline var depth: UInt8
     /// Integers: the value. Floats: the bit pattern. Booleans: 0 or 1. Strings: content start
     /// (low 32 bits) and end (high 32 bits). Date-times: the end of their text (low 32 bits).
     /// Containers: first and last child (`Node.none` when empty).
-    var payload: UInt64
+    @usableFromInline var payload: UInt64
 
-    @inline(__always) var low: UInt32 {
+    @inlinable var low: UInt32 {
         get { UInt32(truncatingIfNeeded: payload) }
         set { payload = payload & 0xFFFF_FFFF_0000_0000 | UInt64(newValue) }
     }
 
-    @inline(__always) var high: UInt32 {
+    @inlinable var high: UInt32 {
         get { UInt32(truncatingIfNeeded: payload >> 32) }
         set { payload = payload & 0xFFFF_FFFF | UInt64(newValue) << 32 }
     }
 
-    enum Flags {
+    @usableFromInline enum Flags {
         /// A quoted key with escapes: its decoded bytes are in the key buffer.
-        static let keyInBuffer: UInt8 = 1
+        @usableFromInline static let keyInBuffer: UInt8 = 1
         /// A basic string with backslash escapes.
-        static let escapes: UInt8 = 2
+        @usableFromInline static let escapes: UInt8 = 2
         /// A multi-line string with CRLF line breaks (read as LF).
-        static let carriageReturns: UInt8 = 4
+        @usableFromInline static let carriageReturns: UInt8 = 4
         /// A table whose keys are in the hash index.
         static let indexed: UInt8 = 8
     }
@@ -80,12 +80,12 @@ struct Node {
 /// What is kept per node besides the node: the next sibling, the number of children of a
 /// container, and a signature of the key (its length and first seven bytes) that tells most
 /// keys apart in one comparison. Sixteen bytes.
-struct Link {
-    var signature: UInt64
+@usableFromInline struct Link {
+    @usableFromInline var signature: UInt64
     /// The next sibling, or `Node.none`.
-    var next: UInt32
+    @usableFromInline var next: UInt32
     /// Containers: how many children.
-    var count: UInt32
+    @usableFromInline var count: UInt32
 
     /// The signature of a key: its first seven bytes (fewer if shorter), its length (at most
     /// 255) in the top byte. Equal keys have equal signatures; equal signatures of keys of at
@@ -232,17 +232,17 @@ final class SourceBuffer: @unchecked Sendable {
     static let linearSearchLimit = 12
 
     let source: SourceBuffer
-    let text: UnsafePointer<UInt8>
+    @usableFromInline let text: UnsafePointer<UInt8>
     let arena: NodeArena
-    let nodes: UnsafePointer<Node>
-    let links: UnsafePointer<Link>
-    let nodeCount: Int
+    @usableFromInline let nodes: UnsafePointer<Node>
+    @usableFromInline let links: UnsafePointer<Link>
+    @usableFromInline let nodeCount: Int
     /// The decoded bytes of keys with escapes.
     let keys: SourceBuffer
     /// For each node whose key is in `keys`: where its bytes start there.
     let escapedKeys: [UInt32: UInt32]
     /// Offsets at which lines start (the first after a byte order mark).
-    let lineStarts: [UInt32]
+    @usableFromInline let lineStarts: [UInt32]
     let index: KeyIndex
 
     init(
@@ -262,7 +262,7 @@ final class SourceBuffer: @unchecked Sendable {
     }
 
     /// Line and column (in Unicode scalars) of a byte offset on a known line.
-    func position(of offset: UInt32, line: UInt32) -> TOMLPosition {
+    @inlinable func position(of offset: UInt32, line: UInt32) -> TOMLPosition {
         var column = 1
         var index = Int(lineStarts[Int(line) - 1])
         while index < Int(offset) {
@@ -273,24 +273,29 @@ final class SourceBuffer: @unchecked Sendable {
     }
 
     /// The decoded key of a node (valid while this storage lives).
-    @usableFromInline func keyBytes(of node: UInt32) -> UnsafeBufferPointer<UInt8> {
+    @inlinable func keyBytes(of node: UInt32) -> UnsafeBufferPointer<UInt8> {
         let entry = nodes[Int(node)]
         if entry.flags & Node.Flags.keyInBuffer == 0 {
             let first = text[Int(entry.keyOffset)]
-            let start = Int(entry.keyOffset) + (first == ASCII.quote || first == ASCII.apostrophe ? 1 : 0)
+            // A quoted key starts after its quote: `"` or `'`.
+            let start = Int(entry.keyOffset) + (first == 0x22 || first == 0x27 ? 1 : 0)
             return UnsafeBufferPointer(start: text + start, count: Int(entry.keyLength))
         }
-        return UnsafeBufferPointer(start: keys.bytes + Int(escapedKeys[node]!), count: Int(entry.keyLength))
+        return escapedKeyBytes(of: node)
     }
 
-    func index(after index: TOMLIndex) -> TOMLIndex {
+    @usableFromInline func escapedKeyBytes(of node: UInt32) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: keys.bytes + Int(escapedKeys[node]!), count: Int(nodes[Int(node)].keyLength))
+    }
+
+    @inlinable func index(after index: TOMLIndex) -> TOMLIndex {
         precondition(Int(index.node) < nodeCount, "an index past the end")
         return TOMLIndex(node: links[Int(index.node)].next)
     }
 
     /// Whether `child` is a node in `container` (checked cheaply: a node of the document, at
     /// the depth of a child; enough that no index reads outside the document).
-    func isChild(_ child: UInt32, of container: UInt32) -> Bool {
+    @inlinable func isChild(_ child: UInt32, of container: UInt32) -> Bool {
         Int(child) < nodeCount && nodes[Int(child)].depth == nodes[Int(container)].depth &+ 1
     }
 

@@ -67,6 +67,9 @@ public struct TOMLPosition: Sendable, Hashable, Comparable, CustomStringConverti
 }
 
 /// One value of a document (a view; it keeps the document alive).
+///
+/// The accessors are `@inlinable`: a loader that walks a large document pays neither a call
+/// nor reference counting per value.
 public struct TOMLValue: Sendable {
     /// The type of a value.
     public enum Kind: Sendable, Hashable {
@@ -85,14 +88,14 @@ public struct TOMLValue: Sendable {
     @usableFromInline let storage: DocumentStorage
     @usableFromInline let node: UInt32
 
-    init(storage: DocumentStorage, node: UInt32) {
+    @inlinable init(storage: DocumentStorage, node: UInt32) {
         self.storage = storage
         self.node = node
     }
 
-    var entry: Node { storage.nodes[Int(node)] }
+    @inlinable var entry: Node { storage.nodes[Int(node)] }
 
-    public var kind: Kind {
+    @inlinable public var kind: Kind {
         switch entry.kind {
         case .string: .string
         case .integer: .integer
@@ -110,13 +113,13 @@ public struct TOMLValue: Sendable {
     /// Where the value starts: its first character; for a table defined by a `[header]` or
     /// `[[header]]`, that header's `[`; for a table created by a dotted key or a header path,
     /// the key that created it (see `TOMLTable.origin`).
-    public var position: TOMLPosition {
+    @inlinable public var position: TOMLPosition {
         let entry = self.entry
         return storage.position(of: entry.valueOffset, line: entry.valueLine)
     }
 
     /// The value of a string, decoded (escapes resolved, CRLF line breaks read as LF).
-    public var string: String? {
+    @inlinable public var string: String? {
         withUTF8 { String(decoding: $0, as: UTF8.self) }
     }
 
@@ -124,45 +127,40 @@ public struct TOMLValue: Sendable {
     /// string has no escapes; `nil` for other kinds.
     @inlinable
     public func withUTF8<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result? {
-        switch stringBytes() {
-        case .none: return nil
-        case .source(let bytes): return try withExtendedLifetime(storage) { try body(bytes) }
-        case .decoded(let bytes): return try bytes.withUnsafeBufferPointer(body)
-        }
-    }
-
-    /// The bytes of a string value: in the source, or decoded.
-    @usableFromInline enum StringBytes {
-        case none
-        case source(UnsafeBufferPointer<UInt8>)
-        case decoded([UInt8])
-    }
-
-    @usableFromInline func stringBytes() -> StringBytes {
         let entry = self.entry
-        guard entry.kind == .string else { return .none }
+        guard entry.kind == .string else { return nil }
+        if entry.flags & (Node.Flags.escapes | Node.Flags.carriageReturns) == 0 {
+            return try withExtendedLifetime(storage) {
+                try body(UnsafeBufferPointer(start: storage.text + Int(entry.low), count: Int(entry.high - entry.low)))
+            }
+        }
+        return try decodedString().withUnsafeBufferPointer(body)
+    }
+
+    /// The value of a string with escapes or CRLF line breaks.
+    @usableFromInline func decodedString() -> [UInt8] {
+        let entry = self.entry
         let content = UnsafeBufferPointer(start: storage.text + Int(entry.low), count: Int(entry.high - entry.low))
-        if entry.flags & (Node.Flags.escapes | Node.Flags.carriageReturns) == 0 { return .source(content) }
         var decoded: [UInt8] = []
         decoded.reserveCapacity(content.count)
         StringDecoding.decode(content, escapes: entry.flags & Node.Flags.escapes != 0, into: &decoded)
-        return .decoded(decoded)
+        return decoded
     }
 
     /// The value of an integer.
-    public var integer: Int64? {
+    @inlinable public var integer: Int64? {
         let entry = self.entry
         return entry.kind == .integer ? Int64(bitPattern: entry.payload) : nil
     }
 
     /// The value of a float (`inf`, `-inf` and `nan` included).
-    public var float: Double? {
+    @inlinable public var float: Double? {
         let entry = self.entry
         return entry.kind == .float ? Double(bitPattern: entry.payload) : nil
     }
 
     /// The value of a boolean.
-    public var boolean: Bool? {
+    @inlinable public var boolean: Bool? {
         let entry = self.entry
         return entry.kind == .boolean ? entry.payload != 0 : nil
     }
@@ -181,18 +179,24 @@ public struct TOMLValue: Sendable {
     }
 
     /// The value as an array.
-    public var array: TOMLArray? { entry.kind == .array ? TOMLArray(storage: storage, node: node) : nil }
+    @inlinable public var array: TOMLArray? {
+        entry.kind == .array ? TOMLArray(storage: storage, node: node) : nil
+    }
 
     /// The value as a table.
-    public var table: TOMLTable? { entry.kind == .table ? TOMLTable(storage: storage, node: node) : nil }
+    @inlinable public var table: TOMLTable? {
+        entry.kind == .table ? TOMLTable(storage: storage, node: node) : nil
+    }
 }
 
 /// A position in a `TOMLTable` or `TOMLArray`: one of its entries, in document order.
 public struct TOMLIndex: Sendable, Hashable, Comparable {
     /// The entry's node; siblings are created in document order, so their nodes ascend.
-    let node: UInt32
+    @usableFromInline let node: UInt32
 
-    public static func < (left: TOMLIndex, right: TOMLIndex) -> Bool { left.node < right.node }
+    @inlinable init(node: UInt32) { self.node = node }
+
+    @inlinable public static func < (left: TOMLIndex, right: TOMLIndex) -> Bool { left.node < right.node }
 }
 
 /// A table: its entries in document order, and lookup by key.
@@ -223,8 +227,15 @@ public struct TOMLTable: Sendable, Collection {
         @usableFromInline let storage: DocumentStorage
         @usableFromInline let node: UInt32
 
+        @inlinable init(storage: DocumentStorage, node: UInt32) {
+            self.storage = storage
+            self.node = node
+        }
+
         /// The key, decoded (for a dotted key, this table's component of it).
-        public var key: String { String(decoding: storage.keyBytes(of: node), as: UTF8.self) }
+        @inlinable public var key: String {
+            withKeyUTF8 { String(decoding: $0, as: UTF8.self) }
+        }
 
         /// Calls `body` with the key's UTF-8 bytes, without copying them.
         @inlinable
@@ -232,18 +243,28 @@ public struct TOMLTable: Sendable, Collection {
             try withExtendedLifetime(storage) { try body(storage.keyBytes(of: node)) }
         }
 
+        /// Whether the key is `key`, compared byte for byte without decoding or allocating.
+        @inlinable public func hasKey(_ key: StaticString) -> Bool {
+            withKeyUTF8 { $0.elementsEqual(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)) }
+        }
+
         /// Where the key is written: its first character, or opening quote. For a table from a
         /// header, the last key of that header; for an array of tables, of its first header.
-        public var keyPosition: TOMLPosition {
+        @inlinable public var keyPosition: TOMLPosition {
             let entry = storage.nodes[Int(node)]
             return storage.position(of: entry.keyOffset, line: entry.keyLine)
         }
 
-        public var value: TOMLValue { TOMLValue(storage: storage, node: node) }
+        @inlinable public var value: TOMLValue { TOMLValue(storage: storage, node: node) }
     }
 
-    let storage: DocumentStorage
-    let node: UInt32
+    @usableFromInline let storage: DocumentStorage
+    @usableFromInline let node: UInt32
+
+    @inlinable init(storage: DocumentStorage, node: UInt32) {
+        self.storage = storage
+        self.node = node
+    }
 
     public var origin: Origin {
         switch storage.nodes[Int(node)].origin {
@@ -260,15 +281,15 @@ public struct TOMLTable: Sendable, Collection {
     public var position: TOMLPosition { node == 0 ? TOMLPosition(line: 1, column: 1) : value.position }
 
     /// The table as a value.
-    public var value: TOMLValue { TOMLValue(storage: storage, node: node) }
+    @inlinable public var value: TOMLValue { TOMLValue(storage: storage, node: node) }
 
-    public var startIndex: TOMLIndex { TOMLIndex(node: storage.nodes[Int(node)].low) }
-    public var endIndex: TOMLIndex { TOMLIndex(node: Node.none) }
-    public func index(after index: TOMLIndex) -> TOMLIndex { storage.index(after: index) }
+    @inlinable public var startIndex: TOMLIndex { TOMLIndex(node: storage.nodes[Int(node)].low) }
+    @inlinable public var endIndex: TOMLIndex { TOMLIndex(node: Node.none) }
+    @inlinable public func index(after index: TOMLIndex) -> TOMLIndex { storage.index(after: index) }
     /// The number of entries (without walking them).
-    public var count: Int { Int(storage.links[Int(node)].count) }
+    @inlinable public var count: Int { Int(storage.links[Int(node)].count) }
 
-    public subscript(position: TOMLIndex) -> Entry {
+    @inlinable public subscript(position: TOMLIndex) -> Entry {
         precondition(storage.isChild(position.node, of: node), "the index is not one of this table's")
         return Entry(storage: storage, node: position.node)
     }
@@ -289,8 +310,13 @@ public struct TOMLTable: Sendable, Collection {
 /// A collection of `TOMLValue` (iterate it, or use `count`, `first`, `map`...; its indices are
 /// `TOMLIndex`).
 public struct TOMLArray: Sendable, Collection {
-    let storage: DocumentStorage
-    let node: UInt32
+    @usableFromInline let storage: DocumentStorage
+    @usableFromInline let node: UInt32
+
+    @inlinable init(storage: DocumentStorage, node: UInt32) {
+        self.storage = storage
+        self.node = node
+    }
 
     /// `true` for an array made by `[[header]]` lines, `false` for one written as `[ ... ]`.
     public var isArrayOfTables: Bool { storage.nodes[Int(node)].origin == .arrayOfTables }
@@ -299,15 +325,15 @@ public struct TOMLArray: Sendable, Collection {
     public var position: TOMLPosition { value.position }
 
     /// The array as a value.
-    public var value: TOMLValue { TOMLValue(storage: storage, node: node) }
+    @inlinable public var value: TOMLValue { TOMLValue(storage: storage, node: node) }
 
-    public var startIndex: TOMLIndex { TOMLIndex(node: storage.nodes[Int(node)].low) }
-    public var endIndex: TOMLIndex { TOMLIndex(node: Node.none) }
-    public func index(after index: TOMLIndex) -> TOMLIndex { storage.index(after: index) }
+    @inlinable public var startIndex: TOMLIndex { TOMLIndex(node: storage.nodes[Int(node)].low) }
+    @inlinable public var endIndex: TOMLIndex { TOMLIndex(node: Node.none) }
+    @inlinable public func index(after index: TOMLIndex) -> TOMLIndex { storage.index(after: index) }
     /// The number of elements (without walking them).
-    public var count: Int { Int(storage.links[Int(node)].count) }
+    @inlinable public var count: Int { Int(storage.links[Int(node)].count) }
 
-    public subscript(position: TOMLIndex) -> TOMLValue {
+    @inlinable public subscript(position: TOMLIndex) -> TOMLValue {
         precondition(storage.isChild(position.node, of: node), "the index is not one of this array's")
         return TOMLValue(storage: storage, node: position.node)
     }
