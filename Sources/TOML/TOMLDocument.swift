@@ -350,6 +350,12 @@ public struct TOMLDateTime: Sendable, Hashable, CustomStringConvertible {
         public let year: Int
         public let month: Int
         public let day: Int
+
+        public init(year: Int, month: Int, day: Int) {
+            self.year = year
+            self.month = month
+            self.day = day
+        }
     }
 
     /// A time of day. `second` may be 60 (a leap second).
@@ -358,6 +364,13 @@ public struct TOMLDateTime: Sendable, Hashable, CustomStringConvertible {
         public let minute: Int
         public let second: Int
         public let nanosecond: Int
+
+        public init(hour: Int, minute: Int, second: Int, nanosecond: Int) {
+            self.hour = hour
+            self.minute = minute
+            self.second = second
+            self.nanosecond = nanosecond
+        }
     }
 
     public let date: LocalDate?
