@@ -60,7 +60,10 @@ else
 fi
 
 section "integration tests"
-GITLAB_OIDC_AWS_BIN="$BIN" "$PYTHON" -m pytest -q Tests/integration "$@"
+# toml-decoder: the TOML reader's test decoder, for the differential test against tomllib.
+TOML_DECODER="$(swift build --show-bin-path)/toml-decoder"
+test -x "$TOML_DECODER"
+GITLAB_OIDC_AWS_BIN="$BIN" TOML_DECODER_BIN="$TOML_DECODER" "$PYTHON" -m pytest -q Tests/integration "$@"
 
 if [ "${RUN_ASAN:-0}" = 1 ]; then
   section "AddressSanitizer (RUN_ASAN=1)"
