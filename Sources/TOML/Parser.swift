@@ -60,6 +60,9 @@ struct Parser {
     var frames: [Frame] = []
     /// The table that `key = value` lines go to: the root, then the last header's table.
     var currentTable: UInt32 = 0
+    /// The key of the last header as written (from its first key's start to its last key's end),
+    /// for messages; empty before the first header.
+    var sectionKey: Range<Int> = 0..<0
 
     private init(text: UnsafePointer<UInt8>, count: Int, classes: UnsafePointer<UInt8>) {
         self.text = text
@@ -78,7 +81,8 @@ struct Parser {
         guard bytes.count <= TOMLDocument.maximumSize else {
             throw TOMLError(
                 line: 1, column: 1,
-                message: "the file is larger than \(TOMLDocument.maximumSize) bytes, more than any TOML document read here")
+                message:
+                    "the file is larger than \(TOMLDocument.maximumSize) bytes, more than any TOML document read here")
         }
         let source = SourceBuffer(copying: bytes, padding: padding)
         return try ASCII.classes.withUnsafeBufferPointer { (classes) throws(TOMLError) -> DocumentStorage in
@@ -159,7 +163,8 @@ struct Parser {
         default:
             throw unexpected(
                 at: position,
-                expected: "the end of the line after \(what) (one key = value or [table] per line; comments start with #)"
+                expected:
+                    "the end of the line after \(what) (one key = value or [table] per line; comments start with #)"
             )
         }
     }
@@ -301,19 +306,20 @@ struct Parser {
         }
         position += 1
         skipSpaces()
-        let node = try attachKeyValue(to: currentTable)
+        let node = try attachKeyValue(to: currentTable, inSection: true)
         try parseValue(into: node)
     }
 
     /// Resolves the dotted key just read from `table`, creating the tables it names, and adds a
-    /// node for its value (filled in by `parseValue`).
-    private mutating func attachKeyValue(to table: UInt32) throws(TOMLError) -> UInt32 {
+    /// node for its value (filled in by `parseValue`). `inSection`: `table` is the current
+    /// section's (messages then name tables by their whole path).
+    private mutating func attachKeyValue(to table: UInt32, inSection: Bool) throws(TOMLError) -> UInt32 {
         var parent = table
         let last = keyCount - 1
         for part in 0..<last {
             let key = keyPart(part)
             let found = lookup(in: parent, key)
-        let existing = found.node
+            let existing = found.node
             if existing == Node.none {
                 parent = try addChild(
                     to: parent, lookup: found, key: key, valueOffset: Int(key.offset), kind: .table,
@@ -336,15 +342,21 @@ struct Parser {
                             + "be extended: add the key inside its braces",
                         at: Int(key.offset))
                 default:
+                    let section =
+                        inSection && !sectionKey.isEmpty
+                        ? tokenText(sectionKey.lowerBound, sectionKey.upperBound) + "." : ""
                     throw error(
-                        "the table [\(keyText(0..<part + 1))] is defined by a header on line \(node.valueLine); add "
-                            + "`\(keyText(part + 1..<keyCount))` under that header instead of using a dotted key here",
+                        "the table [\(section)\(keyText(0..<part + 1))] is defined by a header on line "
+                            + "\(node.valueLine); add `\(keyText(part + 1..<keyCount))` under that header instead of "
+                            + "using a dotted key here",
                         at: Int(key.offset))
                 }
             }
+            let what =
+                node.kind != .array ? "a value" : node.origin == .arrayOfTables ? "an array of tables" : "an array"
             throw error(
-                "the key `\(keyText(0..<part + 1))` is already defined on line \(node.keyLine) as "
-                    + "\(node.kind == .array ? "an array" : "a value"), so it cannot hold `\(keyText(part + 1..<keyCount))`",
+                "the key `\(keyText(0..<part + 1))` is already defined on line \(node.keyLine) as \(what), so it "
+                    + "cannot hold `\(keyText(part + 1..<keyCount))`",
                 at: Int(key.offset))
         }
         let key = keyPart(last)
@@ -372,6 +384,7 @@ struct Parser {
             throw error("this table header has no name: write it as [name]", at: headerOffset)
         }
         try parseKey()
+        sectionKey = Int(firstKey.offset)..<Int(keyPart(keyCount - 1).end)
         skipSpaces()
         var header: String { keyText(0..<keyCount) }
         if isArray {
@@ -390,7 +403,7 @@ struct Parser {
         for part in 0..<last {
             let key = keyPart(part)
             let found = lookup(in: parent, key)
-        let existing = found.node
+            let existing = found.node
             if existing == Node.none {
                 parent = try addChild(
                     to: parent, lookup: found, key: key, valueOffset: Int(key.offset), kind: .table,
@@ -474,7 +487,8 @@ struct Parser {
                 + "cannot define it again"
         case (.array, .arrayOfTables):
             message =
-                "`\(header)` is an array of tables ([[\(header)]] on line \(node.valueLine)): write [[\(header)]] to add "
+                "`\(header)` is an array of tables ([[\(header)]] on line \(node.valueLine)): write [[\(header)]] to "
+                + "add "
                 + "an element"
         default:
             message = "the key `\(header)` is already defined on line \(node.keyLine)"
@@ -518,7 +532,8 @@ struct Parser {
         return Lookup(node: Node.none)
     }
 
-    @inline(__always) private func equalBytes(_ left: UnsafePointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool {
+    @inline(__always) private func equalBytes(_ left: UnsafePointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool
+    {
         var index = 0
         while index < right.count {
             if left[index] != right[index] { return false }
@@ -694,7 +709,7 @@ struct Parser {
                 position += 1
                 skipSpaces()
                 frames[frames.count - 1].hasEntries = true
-                let entry = try attachKeyValue(to: frame.node)
+                let entry = try attachKeyValue(to: frame.node, inSection: false)
                 try parseValueStart(into: entry)
             }
         }
@@ -781,7 +796,8 @@ struct Parser {
             }
             position = end
             nodes[Int(node)].kind = .boolean
-        case _ where ASCII.isDigit(byte) || byte == ASCII.plus || byte == ASCII.minus || byte == UInt8(ascii: "i")
+        case _
+        where ASCII.isDigit(byte) || byte == ASCII.plus || byte == ASCII.minus || byte == UInt8(ascii: "i")
             || byte == UInt8(ascii: "n"):
             try parseNumberOrDate(into: node)
         case ASCII.lineFeed, ASCII.carriageReturn, ASCII.hash:
@@ -810,7 +826,9 @@ struct Parser {
             at: start)
     }
 
-    private mutating func setString(_ node: UInt32, _ scanned: (start: Int, end: Int, escapes: Bool, carriageReturns: Bool)) {
+    private mutating func setString(
+        _ node: UInt32, _ scanned: (start: Int, end: Int, escapes: Bool, carriageReturns: Bool)
+    ) {
         nodes[Int(node)].kind = .string
         nodes[Int(node)].payload = UInt64(scanned.start) | UInt64(scanned.end) << 32
         nodes[Int(node)].flags |=
@@ -820,7 +838,9 @@ struct Parser {
     // MARK: - Strings
 
     /// At `"`: a basic string on one line. Returns its content range.
-    private mutating func scanBasicString() throws(TOMLError) -> (start: Int, end: Int, escapes: Bool, carriageReturns: Bool) {
+    private mutating func scanBasicString() throws(TOMLError) -> (
+        start: Int, end: Int, escapes: Bool, carriageReturns: Bool
+    ) {
         let open = position
         var index = position + 1
         var escapes = false
@@ -849,7 +869,9 @@ struct Parser {
     }
 
     /// At `'`: a literal string on one line.
-    private mutating func scanLiteralString() throws(TOMLError) -> (start: Int, end: Int, escapes: Bool, carriageReturns: Bool) {
+    private mutating func scanLiteralString() throws(TOMLError) -> (
+        start: Int, end: Int, escapes: Bool, carriageReturns: Bool
+    ) {
         let open = position
         var index = position + 1
         while true {
@@ -887,7 +909,9 @@ struct Parser {
     }
 
     /// At `"""` or `'''`: a multi-line string.
-    private mutating func scanMultiLineString(quote: UInt8) throws(TOMLError) -> (start: Int, end: Int, escapes: Bool, carriageReturns: Bool) {
+    private mutating func scanMultiLineString(quote: UInt8) throws(TOMLError) -> (
+        start: Int, end: Int, escapes: Bool, carriageReturns: Bool
+    ) {
         let open = position
         var index = position + 3
         if text[index] == ASCII.lineFeed {
@@ -998,7 +1022,8 @@ struct Parser {
                     + "string over several lines)",
                 at: stringStart)
         default:
-            let shown = escape >= 0x20 && escape < 0x7F ? "`\\\(Character(Unicode.Scalar(escape)))`" : "a backslash here"
+            let shown =
+                escape >= 0x20 && escape < 0x7F ? "`\\\(Character(Unicode.Scalar(escape)))`" : "a backslash here"
             throw error(
                 "\(shown) is not a valid escape: TOML 1.0 knows \\b \\t \\n \\f \\r \\\" \\\\ \\uXXXX and \\UXXXXXXXX "
                     + "(write \\\\ for a backslash, or use a 'literal string')",
@@ -1041,7 +1066,8 @@ struct Parser {
         var end = start
         while isValueWord(text[end]) { end += 1 }
         // A date, a space, then a time: one value.
-        if end - start == 10 && text[start + 4] == ASCII.minus && text[end] == ASCII.space && ASCII.isDigit(text[end + 1])
+        if end - start == 10 && text[start + 4] == ASCII.minus && text[end] == ASCII.space
+            && ASCII.isDigit(text[end + 1])
             && ASCII.isDigit(text[end + 2]) && text[end + 3] == ASCII.colon
         {
             end += 1
@@ -1054,7 +1080,9 @@ struct Parser {
             && ASCII.isDigit(text[start + 3]) && text[start + 4] == ASCII.minus
         {
             nodes[Int(node)].kind = try checkDateTime(start: start, end: end)
-        } else if length >= 3 && ASCII.isDigit(text[start]) && ASCII.isDigit(text[start + 1]) && text[start + 2] == ASCII.colon {
+        } else if length >= 3 && ASCII.isDigit(text[start]) && ASCII.isDigit(text[start + 1])
+            && text[start + 2] == ASCII.colon
+        {
             try checkTime(start: start, end: end, whole: start)
             nodes[Int(node)].kind = .localTime
         } else {
@@ -1073,7 +1101,8 @@ struct Parser {
         let signed = sign == ASCII.plus || sign == ASCII.minus
         if signed { index += 1 }
         if end - index == 3
-            && (text[index] == UInt8(ascii: "i") && text[index + 1] == UInt8(ascii: "n") && text[index + 2] == UInt8(ascii: "f")
+            && (text[index] == UInt8(ascii: "i") && text[index + 1] == UInt8(ascii: "n")
+                && text[index + 2] == UInt8(ascii: "f")
                 || text[index] == UInt8(ascii: "n") && text[index + 1] == UInt8(ascii: "a")
                     && text[index + 2] == UInt8(ascii: "n"))
         {
@@ -1085,7 +1114,8 @@ struct Parser {
         }
         guard index < end, ASCII.isDigit(text[index]) else {
             if index < end && text[index] == ASCII.dot {
-                throw error("`\(token)` is not a number: a float needs a digit before the decimal point (0.5)", at: start)
+                throw error(
+                    "`\(token)` is not a number: a float needs a digit before the decimal point (0.5)", at: start)
             }
             if !signed && !ASCII.isDigit(text[index]) { throw invalidValue(start: start, end: end) }
             throw error("`\(token)` is not a number: expected digits after the sign", at: start)
@@ -1105,14 +1135,16 @@ struct Parser {
                         at: start)
                 }
                 nodes[Int(node)].kind = .integer
-                nodes[Int(node)].payload = UInt64(bitPattern: try radixInteger(start: start, digitsStart: index + 2, end: end, radix: radix))
+                nodes[Int(node)].payload = UInt64(
+                    bitPattern: try radixInteger(start: start, digitsStart: index + 2, end: end, radix: radix))
                 return
             }
         }
         let integerStart = index
         index = try digitRun(from: index, start: start, end: end)
         if text[integerStart] == UInt8(ascii: "0") && index - integerStart > 1 {
-            throw error("`\(token)`: a number must not have leading zeros (write \(leadingZerosHint(token)))", at: start)
+            throw error(
+                "`\(token)`: a number must not have leading zeros (write \(leadingZerosHint(token)))", at: start)
         }
         var isFloat = false
         if index < end && text[index] == ASCII.dot {
@@ -1232,7 +1264,8 @@ struct Parser {
             let digit = ASCII.hexValue(byte)
             guard Int64(digit) < radix else {
                 throw error(
-                    "`\(token)` is not a number: `\(Character(Unicode.Scalar(byte)))` is not a \(name) digit", at: start)
+                    "`\(token)` is not a number: `\(Character(Unicode.Scalar(byte)))` is not a \(name) digit", at: start
+                )
             }
             let (times, overflow1) = value.multipliedReportingOverflow(by: radix)
             let (next, overflow2) = times.addingReportingOverflow(Int64(digit))
@@ -1251,7 +1284,8 @@ struct Parser {
 
     private func checkDateTime(start: Int, end: Int) throws(TOMLError) -> NodeKind {
         var token: String { tokenText(start, end) }
-        let year = Int(text[start] &- 0x30) * 1000 + Int(text[start + 1] &- 0x30) * 100
+        let year =
+            Int(text[start] &- 0x30) * 1000 + Int(text[start + 1] &- 0x30) * 100
             + Int(text[start + 2] &- 0x30) * 10 + Int(text[start + 3] &- 0x30)
         guard let month = twoDigits(start + 5, end), start + 7 < end, text[start + 7] == ASCII.minus,
             let day = twoDigits(start + 8, end)
@@ -1292,7 +1326,8 @@ struct Parser {
         }
         guard index == end else {
             throw error(
-                "`\(token)` is not a valid date-time: unexpected text after the time (an offset is Z, +HH:MM or -HH:MM)",
+                "`\(token)` is not a valid date-time: unexpected text after the time (an offset is Z, +HH:MM or "
+                    + "-HH:MM)",
                 at: start)
         }
         return .offsetDateTime
@@ -1399,8 +1434,10 @@ struct Parser {
     }
 
     private func controlCharacterName(_ byte: UInt8) -> String {
-        let names: [UInt8: String] = [0: " (NUL)", 0x08: " (backspace)", 0x0B: " (vertical tab)", 0x0C: " (form feed)",
-                                      0x1B: " (escape)", 0x7F: " (delete)"]
+        let names: [UInt8: String] = [
+            0: " (NUL)", 0x08: " (backspace)", 0x0B: " (vertical tab)", 0x0C: " (form feed)",
+            0x1B: " (escape)", 0x7F: " (delete)",
+        ]
         return "control character U+\(hex4(byte))\(names[byte] ?? "")"
     }
 

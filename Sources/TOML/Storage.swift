@@ -217,7 +217,9 @@ final class SourceBuffer: @unchecked Sendable {
     init(copying input: UnsafeRawBufferPointer, padding: Int) {
         count = input.count
         bytes = .allocate(capacity: input.count + padding)
-        if let base = input.baseAddress { bytes.initialize(from: base.assumingMemoryBound(to: UInt8.self), count: count) }
+        if let base = input.baseAddress {
+            bytes.initialize(from: base.assumingMemoryBound(to: UInt8.self), count: count)
+        }
         (bytes + count).initialize(repeating: 0, count: padding)
     }
 

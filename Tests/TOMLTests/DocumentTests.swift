@@ -44,7 +44,8 @@ import Testing
     }
 
     @Test func multiLineStrings() throws {
-        let root = try parse("a = \"\"\"\r\nx\r\n  \\\r\n   y \\\n\n z\"\"\"\nb = '''\n\\n''''\nc = \"\"\"\"\"\"\"\"\n").root
+        let root = try parse("a = \"\"\"\r\nx\r\n  \\\r\n   y \\\n\n z\"\"\"\nb = '''\n\\n''''\nc = \"\"\"\"\"\"\"\"\n")
+            .root
         #expect(root["a"]?.string == "x\n  y z")
         #expect(root["b"]?.string == "\\n'")
         #expect(root["c"]?.string == "\"\"")

@@ -16,7 +16,8 @@ import Testing
     }
 
     func expect(
-        _ text: String, line: Int, column: Int? = nil, saying part: String, sourceLocation: SourceLocation = #_sourceLocation
+        _ text: String, line: Int, column: Int? = nil, saying part: String,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) {
         guard let error = error(text) else {
             Issue.record("accepted: \(text)", sourceLocation: sourceLocation)
@@ -37,9 +38,11 @@ import Testing
     }
 
     @Test func encodingAndControlCharacters() {
-        #expect(error([0x61, 0x20, 0x3D, 0x20, 0x22, 0xFF, 0x22])?.message.hasPrefix("invalid UTF-8 (byte 0xFF)") == true)
+        #expect(
+            error([0x61, 0x20, 0x3D, 0x20, 0x22, 0xFF, 0x22])?.message.hasPrefix("invalid UTF-8 (byte 0xFF)") == true)
         #expect(error(Array("a = 1\n# ok\n".utf8) + [0x23, 0xC3, 0x28])?.line == 3)
-        #expect(error([0x61, 0x20, 0x3D, 0x20, 0x22, 0x00, 0x22])?.message.hasPrefix("control character U+0000") == true)
+        #expect(
+            error([0x61, 0x20, 0x3D, 0x20, 0x22, 0x00, 0x22])?.message.hasPrefix("control character U+0000") == true)
         expect("a = \"x\u{7}\"", line: 1, column: 7, saying: "control character U+0007 is not allowed in a string")
         expect("# note \u{1B}\n", line: 1, saying: "control character U+001B (escape) is not allowed in a comment")
         expect("a = 1\r", line: 1, column: 6, saying: "carriage return (CR) must be followed by a line feed")
@@ -50,7 +53,9 @@ import Testing
     @Test func duplicates() {
         let text = "[[rule]]\nrole = \"a\"\nname = \"x\"\nrole = \"b\"\n"
         expect(text, line: 4, column: 1, saying: "the key `role` is already defined on line 2")
-        expect("[rule.match]\nref = 1\n\n[rule.match]\n", line: 4, saying: "the table [rule.match] is already defined on line 1")
+        expect(
+            "[rule.match]\nref = 1\n\n[rule.match]\n", line: 4,
+            saying: "the table [rule.match] is already defined on line 1")
         expect("a.b = 1\n[a]\n", line: 2, saying: "already defined by the dotted key on line 1")
         expect("a = { b = 1 }\na.c = 2\n", line: 2, saying: "inline table")
         expect("a = [1]\n[[a]]\n", line: 2, saying: "an array written with brackets")

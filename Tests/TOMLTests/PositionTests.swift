@@ -72,7 +72,8 @@ import Testing
     }
 
     @Test func valuesAfterMultiLineStringsAreOnTheirLines() throws {
-        let text = "a = \"\"\"\none\ntwo \\\n   three\"\"\"\nb = '''\nx\n'''\nc = [\n  1,\n  # comment\n  2,\n]\nd = 4\n"
+        let text =
+            "a = \"\"\"\none\ntwo \\\n   three\"\"\"\nb = '''\nx\n'''\nc = [\n  1,\n  # comment\n  2,\n]\nd = 4\n"
         let document = try parse(text)
         #expect(document.root["a"]?.string == "one\ntwo three")
         #expect(document.root["a"]?.position == position(1, 5))

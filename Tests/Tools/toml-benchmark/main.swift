@@ -112,7 +112,8 @@ func readFile(_ path: String) -> [UInt8] {
         bytes.append(contentsOf: chunk[0..<count])
     }
 }
-print("  rules      bytes |   parse ms: median    min    cpu | MB/s (cpu) | parse + read ms: median    cpu | peak RSS MB")
+print(
+    "  rules      bytes |   parse ms: median    min    cpu | MB/s (cpu) | parse + read ms: median    cpu | peak RSS MB")
 let inputs: [(Int, [UInt8])] =
     files.isEmpty
     ? (sizes.isEmpty ? [10, 10_000, 100_000] : sizes).map { ($0, MappingGenerator.mapping(rules: $0)) }
@@ -124,7 +125,8 @@ for (rules, source) in inputs {
     let megabytesPerSecond = Double(source.count) / 1e6 / (parse.cpuMedian / 1e3)
     print(
         pad(rules, width: 7), pad(source.count, width: 10), "|", format(parse.wallMedian, width: 18),
-        format(parse.wallMinimum, width: 6), format(parse.cpuMedian, width: 6), "|", pad(Int(megabytesPerSecond), width: 10),
+        format(parse.wallMinimum, width: 6), format(parse.cpuMedian, width: 6), "|",
+        pad(Int(megabytesPerSecond), width: 10),
         "|", format(parseAndWalk.wallMedian, width: 23), format(parseAndWalk.cpuMedian, width: 6), "|",
         format(peakResidentMegabytes(), width: 11))
 }
