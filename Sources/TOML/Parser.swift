@@ -48,7 +48,11 @@ struct Parser {
     var nodeCount = 0
     /// `arena.capacity`.
     var capacity: Int
-    var lineStarts: [UInt32] = []
+    /// `arena.lines`: where each line starts, `lineCount` of them (the current line's number).
+    var lineStarts: UnsafeMutablePointer<UInt32>
+    var lineCount = 0
+    /// `arena.lineCapacity`.
+    var lineCapacity: Int
     var keyBuffer: [UInt8] = []
     var escapedKeys: [UInt32: UInt32] = [:]
     var index = KeyIndex()
@@ -70,11 +74,12 @@ struct Parser {
         self.classes = classes
         bodyStart = count >= 3 && text[0] == 0xEF && text[1] == 0xBB && text[2] == 0xBF ? 3 : 0
         position = bodyStart
-        arena = NodeArena(capacity: count / 20 + 16)
+        arena = NodeArena(capacity: count / 20 + 16, lineCapacity: count / 24 + 16)
         nodes = arena.nodes
         links = arena.links
         capacity = arena.capacity
-        lineStarts.reserveCapacity(count / 24 + 16)
+        lineStarts = arena.lines
+        lineCapacity = arena.lineCapacity
     }
 
     static func parse(_ bytes: UnsafeRawBufferPointer) throws(TOMLError) -> DocumentStorage {
@@ -90,14 +95,14 @@ struct Parser {
             try parser.parseDocument()
             return DocumentStorage(
                 source: source, arena: parser.arena, nodeCount: parser.nodeCount, keyBuffer: parser.keyBuffer,
-                escapedKeys: parser.escapedKeys, lineStarts: parser.lineStarts, index: parser.index)
+                escapedKeys: parser.escapedKeys, lineCount: parser.lineCount, index: parser.index)
         }
     }
 
     // MARK: - Lines
 
     private mutating func parseDocument() throws(TOMLError) {
-        lineStarts.append(UInt32(position))
+        addLine(UInt32(position))
         nodes.initialize(
             to: Node(
                 keyOffset: Node.none, keyLength: 0, keyLine: 1, valueOffset: UInt32(position), valueLine: 1,
@@ -109,7 +114,7 @@ struct Parser {
             switch text[position] {
             case ASCII.lineFeed:
                 position += 1
-                lineStarts.append(UInt32(position))
+                addLine(UInt32(position))
             case ASCII.carriageReturn:
                 try lineBreak()
             case ASCII.hash:
@@ -132,6 +137,17 @@ struct Parser {
         classes[Int(byte)] & ASCII.valueWordClass != 0
     }
 
+    /// Records that a line starts at `offset`.
+    @inline(__always) private mutating func addLine(_ offset: UInt32) {
+        if lineCount == lineCapacity {
+            arena.growLines(keeping: lineCount)
+            lineStarts = arena.lines
+            lineCapacity = arena.lineCapacity
+        }
+        lineStarts[lineCount] = offset
+        lineCount += 1
+    }
+
     @inline(__always) private mutating func skipSpaces() {
         while ASCII.isSpace(text[position]) { position += 1 }
     }
@@ -144,7 +160,7 @@ struct Parser {
                 at: position)
         }
         position += 2
-        lineStarts.append(UInt32(position))
+        addLine(UInt32(position))
     }
 
     /// After a header or a key/value pair: spaces, an optional comment, then a line break or the
@@ -155,7 +171,7 @@ struct Parser {
         switch text[position] {
         case ASCII.lineFeed:
             position += 1
-            lineStarts.append(UInt32(position))
+            addLine(UInt32(position))
         case ASCII.carriageReturn:
             try lineBreak()
         case 0 where position == count:
@@ -227,7 +243,7 @@ struct Parser {
     private mutating func parseSimpleKey(afterDot: Bool) throws(TOMLError) -> KeyPart {
         let start = position
         let byte = text[start]
-        let line = UInt32(lineStarts.count)
+        let line = UInt32(lineCount)
         if isBareKey(byte) {
             var end = start + 1
             while isBareKey(text[end]) { end += 1 }
@@ -488,8 +504,7 @@ struct Parser {
         case (.array, .arrayOfTables):
             message =
                 "`\(header)` is an array of tables ([[\(header)]] on line \(node.valueLine)): write [[\(header)]] to "
-                + "add "
-                + "an element"
+                + "add an element"
         default:
             message = "the key `\(header)` is already defined on line \(node.keyLine)"
         }
@@ -572,8 +587,8 @@ struct Parser {
     ) throws(TOMLError) -> UInt32 {
         let child = try append(
             parent: table, keyOffset: key.offset, keyLength: key.length, keyLine: key.line,
-            keyFlags: key.inBuffer ? Node.Flags.keyInBuffer : 0, valueOffset: valueOffset, kind: kind, origin: origin)
-        links[Int(child)].signature = key.signature
+            keyFlags: key.inBuffer ? Node.Flags.keyInBuffer : 0, signature: key.signature, valueOffset: valueOffset,
+            kind: kind, origin: origin)
         if key.inBuffer { escapedKeys[child] = key.data }
         if nodes[Int(table)].flags & Node.Flags.indexed != 0 {
             index.insert(table: table, node: child, hash: lookup.hash, freeSlot: lookup.freeSlot)
@@ -599,14 +614,14 @@ struct Parser {
         throws(TOMLError) -> UInt32
     {
         try append(
-            parent: array, keyOffset: Node.none, keyLength: 0, keyLine: 0, keyFlags: 0, valueOffset: valueOffset,
-            kind: kind, origin: origin)
+            parent: array, keyOffset: Node.none, keyLength: 0, keyLine: 0, keyFlags: 0, signature: 0,
+            valueOffset: valueOffset, kind: kind, origin: origin)
     }
 
     @inline(__always)
     private mutating func append(
-        parent: UInt32, keyOffset: UInt32, keyLength: UInt32, keyLine: UInt32, keyFlags: UInt8, valueOffset: Int,
-        kind: NodeKind, origin: NodeOrigin
+        parent: UInt32, keyOffset: UInt32, keyLength: UInt32, keyLine: UInt32, keyFlags: UInt8, signature: UInt64,
+        valueOffset: Int, kind: NodeKind, origin: NodeOrigin
     ) throws(TOMLError) -> UInt32 {
         let depth = nodes[Int(parent)].depth &+ 1
         guard depth <= TOMLDocument.maximumDepth else {
@@ -624,9 +639,9 @@ struct Parser {
         (nodes + nodeCount).initialize(
             to: Node(
                 keyOffset: keyOffset, keyLength: keyLength, keyLine: keyLine, valueOffset: UInt32(valueOffset),
-                valueLine: UInt32(lineStarts.count), kind: kind, origin: origin, flags: keyFlags, depth: depth,
+                valueLine: UInt32(lineCount), kind: kind, origin: origin, flags: keyFlags, depth: depth,
                 payload: kind == .table || kind == .array ? UInt64.max : 0))
-        (links + nodeCount).initialize(to: Link(signature: 0, next: Node.none, count: 0))
+        (links + nodeCount).initialize(to: Link(signature: signature, next: Node.none, count: 0))
         nodeCount += 1
         let last = nodes[Int(parent)].high
         if last == Node.none {
@@ -738,7 +753,7 @@ struct Parser {
                 position += 1
             case ASCII.lineFeed:
                 position += 1
-                lineStarts.append(UInt32(position))
+                addLine(UInt32(position))
             case ASCII.carriageReturn:
                 try lineBreak()
             case ASCII.hash:
@@ -752,10 +767,9 @@ struct Parser {
         }
     }
 
-    /// A scalar completely, or the opening of an array or inline table (pushed on `frames`).
+    /// A scalar completely, or the opening of an array or inline table (pushed on `frames`); the
+    /// node was made at `position`.
     private mutating func parseValueStart(into node: UInt32) throws(TOMLError) {
-        nodes[Int(node)].valueOffset = UInt32(position)
-        nodes[Int(node)].valueLine = UInt32(lineStarts.count)
         let byte = text[position]
         switch byte {
         case ASCII.quote:
@@ -916,10 +930,10 @@ struct Parser {
         var index = position + 3
         if text[index] == ASCII.lineFeed {
             index += 1
-            lineStarts.append(UInt32(index))
+            addLine(UInt32(index))
         } else if text[index] == ASCII.carriageReturn && text[index + 1] == ASCII.lineFeed {
             index += 2
-            lineStarts.append(UInt32(index))
+            addLine(UInt32(index))
         }
         let start = index
         var escapes = false
@@ -954,11 +968,11 @@ struct Parser {
                 index += 1
             } else if byte == ASCII.lineFeed {
                 index += 1
-                lineStarts.append(UInt32(index))
+                addLine(UInt32(index))
             } else if byte == ASCII.carriageReturn && text[index + 1] == ASCII.lineFeed {
                 carriageReturns = true
                 index += 2
-                lineStarts.append(UInt32(index))
+                addLine(UInt32(index))
             } else if byte == 0 && index == count {
                 let delimiter = quote == ASCII.quote ? "\"\"\"" : "'''"
                 throw error(
@@ -1049,10 +1063,10 @@ struct Parser {
                 end += 1
             } else if byte == ASCII.lineFeed {
                 end += 1
-                lineStarts.append(UInt32(end))
+                addLine(UInt32(end))
             } else if byte == ASCII.carriageReturn && text[end + 1] == ASCII.lineFeed {
                 end += 2
-                lineStarts.append(UInt32(end))
+                addLine(UInt32(end))
             } else {
                 return end
             }

@@ -105,8 +105,8 @@
     }
 }
 
-/// The memory of the node arena: nodes and their links, grown by doubling; freed with this
-/// object.
+/// The memory of the node arena: nodes and their links, and the offsets where lines start;
+/// grown by doubling, freed with this object.
 ///
 /// The parser writes through the pointers (cached, refreshed after `grow`); once parsing is
 /// done the arena is only read, which makes sharing it between threads safe.
@@ -114,16 +114,30 @@ final class NodeArena: @unchecked Sendable {
     private(set) var nodes: UnsafeMutablePointer<Node>
     private(set) var links: UnsafeMutablePointer<Link>
     private(set) var capacity: Int
+    private(set) var lines: UnsafeMutablePointer<UInt32>
+    private(set) var lineCapacity: Int
 
-    init(capacity: Int) {
+    init(capacity: Int, lineCapacity: Int) {
         self.capacity = Swift.max(capacity, 16)
         nodes = .allocate(capacity: self.capacity)
         links = .allocate(capacity: self.capacity)
+        self.lineCapacity = Swift.max(lineCapacity, 16)
+        lines = .allocate(capacity: self.lineCapacity)
     }
 
     deinit {
         nodes.deallocate()
         links.deallocate()
+        lines.deallocate()
+    }
+
+    /// Doubles the capacity for line starts, keeping the first `count`.
+    func growLines(keeping count: Int) {
+        let larger = UnsafeMutablePointer<UInt32>.allocate(capacity: lineCapacity * 2)
+        larger.moveInitialize(from: lines, count: count)
+        lines.deallocate()
+        lines = larger
+        lineCapacity *= 2
     }
 
     /// Doubles the capacity, keeping the first `count` nodes and links.
@@ -243,13 +257,14 @@ final class SourceBuffer: @unchecked Sendable {
     let keys: SourceBuffer
     /// For each node whose key is in `keys`: where its bytes start there.
     let escapedKeys: [UInt32: UInt32]
-    /// Offsets at which lines start (the first after a byte order mark).
-    @usableFromInline let lineStarts: [UInt32]
+    /// Offsets at which lines start (the first after a byte order mark), `lineCount` of them.
+    @usableFromInline let lineStarts: UnsafePointer<UInt32>
+    let lineCount: Int
     let index: KeyIndex
 
     init(
         source: SourceBuffer, arena: NodeArena, nodeCount: Int, keyBuffer: [UInt8], escapedKeys: [UInt32: UInt32],
-        lineStarts: [UInt32], index: KeyIndex
+        lineCount: Int, index: KeyIndex
     ) {
         self.source = source
         text = UnsafePointer(source.bytes)
@@ -259,7 +274,8 @@ final class SourceBuffer: @unchecked Sendable {
         self.nodeCount = nodeCount
         keys = keyBuffer.withUnsafeBytes { SourceBuffer(copying: $0, padding: 0) }
         self.escapedKeys = escapedKeys
-        self.lineStarts = lineStarts
+        lineStarts = UnsafePointer(arena.lines)
+        self.lineCount = lineCount
         self.index = index
     }
 
