@@ -50,6 +50,8 @@ struct Parser {
     var capacity: Int
     /// `arena.lines`: where each line starts, `lineCount` of them (the current line's number).
     var lineStarts: UnsafeMutablePointer<UInt32>
+    /// `DocumentStorage.checkpoints`.
+    var checkpoints: [UInt64] = []
     var lineCount = 0
     /// `arena.lineCapacity`.
     var lineCapacity: Int
@@ -95,14 +97,16 @@ struct Parser {
             try parser.parseDocument()
             return DocumentStorage(
                 source: source, arena: parser.arena, nodeCount: parser.nodeCount, keyBuffer: parser.keyBuffer,
-                escapedKeys: parser.escapedKeys, lineCount: parser.lineCount, index: parser.index)
+                escapedKeys: parser.escapedKeys, lineCount: parser.lineCount, checkpoints: parser.checkpoints,
+                index: parser.index)
         }
     }
 
     // MARK: - Lines
 
     private mutating func parseDocument() throws(TOMLError) {
-        addLine(UInt32(position))
+        lineStarts[0] = UInt32(position)
+        lineCount = 1
         nodes.initialize(
             to: Node(
                 keyOffset: Node.none, keyLength: 0, keyLine: 1, valueOffset: UInt32(position), valueLine: 1,
@@ -120,6 +124,10 @@ struct Parser {
             case ASCII.hash:
                 try skipComment()
             case 0 where position == count:
+                let lastLine = lineStarts[lineCount - 1]
+                if UInt32(count) - lastLine > DocumentStorage.columnCheckpointSpacing {
+                    addCheckpoints(from: lastLine, to: UInt32(count))
+                }
                 return
             case ASCII.openBracket:
                 try parseHeader()
@@ -139,6 +147,8 @@ struct Parser {
 
     /// Records that a line starts at `offset`.
     @inline(__always) private mutating func addLine(_ offset: UInt32) {
+        let previous = lineStarts[lineCount - 1]
+        if offset - previous > DocumentStorage.columnCheckpointSpacing { addCheckpoints(from: previous, to: offset) }
         if lineCount == lineCapacity {
             arena.growLines(keeping: lineCount)
             lineStarts = arena.lines
@@ -146,6 +156,22 @@ struct Parser {
         }
         lineStarts[lineCount] = offset
         lineCount += 1
+    }
+
+    /// Column checkpoints every `DocumentStorage.columnCheckpointSpacing` bytes of a long line,
+    /// so that no position needs counting over more than that.
+    private mutating func addCheckpoints(from lineStart: UInt32, to lineEnd: UInt32) {
+        var column: UInt32 = 1
+        var index = Int(lineStart)
+        var checkpoint = lineStart + DocumentStorage.columnCheckpointSpacing
+        while checkpoint < lineEnd {
+            while index < Int(checkpoint) {
+                if text[index] & 0xC0 != 0x80 { column += 1 }
+                index += 1
+            }
+            checkpoints.append(UInt64(checkpoint) << 32 | UInt64(column))
+            checkpoint += DocumentStorage.columnCheckpointSpacing
+        }
     }
 
     @inline(__always) private mutating func skipSpaces() {

@@ -260,11 +260,17 @@ final class SourceBuffer: @unchecked Sendable {
     /// Offsets at which lines start (the first after a byte order mark), `lineCount` of them.
     @usableFromInline let lineStarts: UnsafePointer<UInt32>
     let lineCount: Int
+    /// On lines longer than `columnCheckpointSpacing`, every that many bytes: the offset (high
+    /// 32 bits) and its column (low 32 bits), ascending.
+    @usableFromInline let checkpoints: [UInt64]
+
+    /// See `checkpoints`.
+    @usableFromInline static let columnCheckpointSpacing: UInt32 = 4096
     let index: KeyIndex
 
     init(
         source: SourceBuffer, arena: NodeArena, nodeCount: Int, keyBuffer: [UInt8], escapedKeys: [UInt32: UInt32],
-        lineCount: Int, index: KeyIndex
+        lineCount: Int, checkpoints: [UInt64], index: KeyIndex
     ) {
         self.source = source
         text = UnsafePointer(source.bytes)
@@ -276,6 +282,7 @@ final class SourceBuffer: @unchecked Sendable {
         self.escapedKeys = escapedKeys
         lineStarts = UnsafePointer(arena.lines)
         self.lineCount = lineCount
+        self.checkpoints = checkpoints
         self.index = index
     }
 
@@ -283,11 +290,26 @@ final class SourceBuffer: @unchecked Sendable {
     @inlinable func position(of offset: UInt32, line: UInt32) -> TOMLPosition {
         var column = 1
         var index = Int(lineStarts[Int(line) - 1])
+        if offset - UInt32(index) > DocumentStorage.columnCheckpointSpacing {
+            (index, column) = checkpoint(before: offset)
+        }
         while index < Int(offset) {
             if text[index] & 0xC0 != 0x80 { column += 1 }
             index += 1
         }
         return TOMLPosition(line: Int(line), column: column)
+    }
+
+    /// The last checkpoint at or before `offset`, on a line longer than the spacing.
+    @usableFromInline func checkpoint(before offset: UInt32) -> (offset: Int, column: Int) {
+        var low = 0
+        var high = checkpoints.count
+        while low < high {
+            let middle = (low + high) / 2
+            if checkpoints[middle] >> 32 <= UInt64(offset) { low = middle + 1 } else { high = middle }
+        }
+        let found = checkpoints[low - 1]
+        return (Int(found >> 32), Int(found & 0xFFFF_FFFF))
     }
 
     /// The decoded key of a node (valid while this storage lives).

@@ -8,14 +8,16 @@
 /// let issuer = document.root["issuer"]?.string
 /// ```
 ///
-/// Design: one pass over the bytes builds a flat arena of 40-byte nodes, one per value
-/// (implicit tables included). Keys and strings are not copied: a node refers to their bytes
-/// in the retained source, and strings are decoded when read (`TOMLValue.string`,
-/// `TOMLValue.withUTF8`). Duplicate keys are found by a linear search in small tables and a
-/// per-process seeded hash index in tables of more than a dozen keys, so parsing is linear in
-/// the input whatever it holds. The parser never recurses; values nest at most
-/// `TOMLDocument.maximumDepth` levels. Positions are computed on demand from the offsets of
-/// line starts recorded while parsing.
+/// Design: one pass over a copy of the bytes (followed by zero padding, which ends every scan
+/// without bounds checks) builds a flat arena of 32-byte nodes, one per value, implicit tables
+/// included, each with a 16-byte link (next sibling, child count, key signature). Keys and
+/// strings are not copied: a node refers to their bytes in the retained source, and strings
+/// are decoded when read (`TOMLValue.string`, `TOMLValue.withUTF8`). Duplicate keys are found
+/// by comparing key signatures (length and first seven bytes) in small tables and through a
+/// hash index, seeded at random per process, in tables of more than a dozen keys, so parsing
+/// is linear in the input whatever it holds. The parser never recurses; values nest at most
+/// `TOMLDocument.maximumDepth` levels. Every node keeps the line of its key and value; columns
+/// are counted when asked for, from where the line starts.
 ///
 /// The document is immutable and `Sendable`; its views (`TOMLTable`, `TOMLArray`,
 /// `TOMLValue`) keep it alive.
@@ -245,7 +247,7 @@ public struct TOMLTable: Sendable, Collection {
 
         /// Whether the key is `key`, compared byte for byte without decoding or allocating.
         @inlinable public func hasKey(_ key: StaticString) -> Bool {
-            withKeyUTF8 { $0.elementsEqual(UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)) }
+            withKeyUTF8 { bytes in key.withUTF8Buffer { bytes.elementsEqual($0) } }
         }
 
         /// Where the key is written: its first character, or opening quote. For a table from a

@@ -78,6 +78,8 @@ import Testing
         #expect(root["c"]?.integer == 2)
         #expect(root[""]?.integer == 3)
         #expect(root.first?.hasKey("ab") == true)
+        #expect(root.first?.hasKey("a") == false)
+        #expect(try parse("x = 1").root.first?.hasKey("x") == true)
         #expect(root.first?.key == "ab")
     }
 

@@ -111,6 +111,24 @@ import Testing
         #expect(document.root["a"]?.position == position(1, 5))
     }
 
+    /// Columns on long lines come from checkpoints; they must agree with counting.
+    @Test func columnsOnVeryLongLines() throws {
+        var line = "a = ["
+        var columns: [Int] = []
+        for index in 0..<5000 {
+            if index > 0 { line += ", " }
+            columns.append(line.unicodeScalars.count + 1)
+            line += index % 3 == 0 ? "\"é\(index)日\"" : "\(index)"
+        }
+        let document = try parse("x = 1\n" + line + "]\nb = 2")
+        let elements = try #require(document.root["a"]?.array)
+        #expect(elements.map(\.position) == columns.map { position(2, $0) })
+        #expect(document.root.entry(forKey: "b")?.keyPosition == position(3, 1))
+        // The last line, without a line break after it.
+        let last = try parse("k = [\"" + String(repeating: "ü", count: 10_000) + "\", 7]")
+        #expect(last.root["k"]?.array?.map(\.position) == [position(1, 6), position(1, 10_010)])
+    }
+
     @Test func positionsInEveryToplevelShapePointAtTheirCharacters() throws {
         let text = """
             a.b = { c = [1, { d = 'x' }], e.f = 1979-05-27T07:32:00Z }
