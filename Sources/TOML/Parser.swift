@@ -23,7 +23,7 @@ struct Parser {
         var line: UInt32
         var inBuffer: Bool
         /// `Link.signature` of the decoded key.
-        var signature: UInt64
+        var signature: UInt32
     }
 
     /// An array or inline table being parsed.
@@ -48,13 +48,11 @@ struct Parser {
     var nodeCount = 0
     /// `arena.capacity`.
     var capacity: Int
-    /// `arena.lines`: where each line starts, `lineCount` of them (the current line's number).
-    var lineStarts: UnsafeMutablePointer<UInt32>
+    /// The number of the current line, and where it starts.
+    var line: UInt32 = 1
+    var lineStart: UInt32 = 0
     /// `DocumentStorage.checkpoints`.
     var checkpoints: [UInt64] = []
-    var lineCount = 0
-    /// `arena.lineCapacity`.
-    var lineCapacity: Int
     var keyBuffer: [UInt8] = []
     var escapedKeys: [UInt32: UInt32] = [:]
     var index = KeyIndex()
@@ -76,12 +74,10 @@ struct Parser {
         self.classes = classes
         bodyStart = count >= 3 && text[0] == 0xEF && text[1] == 0xBB && text[2] == 0xBF ? 3 : 0
         position = bodyStart
-        arena = NodeArena(capacity: count / 20 + 16, lineCapacity: count / 24 + 16)
+        arena = NodeArena(capacity: count / 20 + 16)
         nodes = arena.nodes
         links = arena.links
         capacity = arena.capacity
-        lineStarts = arena.lines
-        lineCapacity = arena.lineCapacity
     }
 
     static func parse(_ bytes: UnsafeRawBufferPointer) throws(TOMLError) -> DocumentStorage {
@@ -91,13 +87,17 @@ struct Parser {
                 message:
                     "the file is larger than \(TOMLDocument.maximumSize) bytes, more than any TOML document read here")
         }
-        let source = SourceBuffer(copying: bytes, padding: padding)
+        return try parse(SourceBuffer(copying: bytes, padding: padding))
+    }
+
+    /// Parses a source buffer, which the document keeps.
+    static func parse(_ source: SourceBuffer) throws(TOMLError) -> DocumentStorage {
         return try ASCII.classes.withUnsafeBufferPointer { (classes) throws(TOMLError) -> DocumentStorage in
             var parser = Parser(text: source.bytes, count: source.count, classes: classes.baseAddress!)
             try parser.parseDocument()
             return DocumentStorage(
                 source: source, arena: parser.arena, nodeCount: parser.nodeCount, keyBuffer: parser.keyBuffer,
-                escapedKeys: parser.escapedKeys, lineCount: parser.lineCount, checkpoints: parser.checkpoints,
+                escapedKeys: parser.escapedKeys, bodyStart: parser.bodyStart, checkpoints: parser.checkpoints,
                 index: parser.index)
         }
     }
@@ -105,13 +105,12 @@ struct Parser {
     // MARK: - Lines
 
     private mutating func parseDocument() throws(TOMLError) {
-        lineStarts[0] = UInt32(position)
-        lineCount = 1
+        lineStart = UInt32(position)
         nodes.initialize(
             to: Node(
-                keyOffset: Node.none, keyLength: 0, keyLine: 1, valueOffset: UInt32(position), valueLine: 1,
-                kind: .table, origin: .document, flags: 0, depth: 0, payload: UInt64.max))
-        links.initialize(to: Link(signature: 0, next: Node.none, count: 0))
+                keyOffset: Node.none, keyLength: 0, valueOffset: UInt32(position), line: 1, count: 0, kind: .table,
+                origin: .document, flags: 0, depth: 0, payload: UInt64.max))
+        links.initialize(to: Link(next: Node.none, signature: 0))
         nodeCount = 1
         while true {
             skipSpaces()
@@ -124,9 +123,8 @@ struct Parser {
             case ASCII.hash:
                 try skipComment()
             case 0 where position == count:
-                let lastLine = lineStarts[lineCount - 1]
-                if UInt32(count) - lastLine > DocumentStorage.columnCheckpointSpacing {
-                    addCheckpoints(from: lastLine, to: UInt32(count))
+                if UInt32(count) - lineStart > DocumentStorage.columnCheckpointSpacing {
+                    addCheckpoints(from: lineStart, to: UInt32(count))
                 }
                 return
             case ASCII.openBracket:
@@ -147,15 +145,9 @@ struct Parser {
 
     /// Records that a line starts at `offset`.
     @inline(__always) private mutating func addLine(_ offset: UInt32) {
-        let previous = lineStarts[lineCount - 1]
-        if offset - previous > DocumentStorage.columnCheckpointSpacing { addCheckpoints(from: previous, to: offset) }
-        if lineCount == lineCapacity {
-            arena.growLines(keeping: lineCount)
-            lineStarts = arena.lines
-            lineCapacity = arena.lineCapacity
-        }
-        lineStarts[lineCount] = offset
-        lineCount += 1
+        if offset - lineStart > DocumentStorage.columnCheckpointSpacing { addCheckpoints(from: lineStart, to: offset) }
+        lineStart = offset
+        line += 1
     }
 
     /// Column checkpoints every `DocumentStorage.columnCheckpointSpacing` bytes of a long line,
@@ -269,7 +261,6 @@ struct Parser {
     private mutating func parseSimpleKey(afterDot: Bool) throws(TOMLError) -> KeyPart {
         let start = position
         let byte = text[start]
-        let line = UInt32(lineCount)
         if isBareKey(byte) {
             var end = start + 1
             while isBareKey(text[end]) { end += 1 }
@@ -380,7 +371,7 @@ struct Parser {
                     continue
                 case .inline:
                     throw error(
-                        "the key `\(keyText(0..<part + 1))` is an inline table (line \(node.valueLine)), which cannot "
+                        "the key `\(keyText(0..<part + 1))` is an inline table (line \(node.line)), which cannot "
                             + "be extended: add the key inside its braces",
                         at: Int(key.offset))
                 default:
@@ -389,7 +380,7 @@ struct Parser {
                         ? tokenText(sectionKey.lowerBound, sectionKey.upperBound) + "." : ""
                     throw error(
                         "the table [\(section)\(keyText(0..<part + 1))] is defined by a header on line "
-                            + "\(node.valueLine); add `\(keyText(part + 1..<keyCount))` under that header instead of "
+                            + "\(node.line); add `\(keyText(part + 1..<keyCount))` under that header instead of "
                             + "using a dotted key here",
                         at: Int(key.offset))
                 }
@@ -397,7 +388,7 @@ struct Parser {
             let what =
                 node.kind != .array ? "a value" : node.origin == .arrayOfTables ? "an array of tables" : "an array"
             throw error(
-                "the key `\(keyText(0..<part + 1))` is already defined on line \(node.keyLine) as \(what), so it "
+                "the key `\(keyText(0..<part + 1))` is already defined on line \(node.line) as \(what), so it "
                     + "cannot hold `\(keyText(part + 1..<keyCount))`",
                 at: Int(key.offset))
         }
@@ -406,7 +397,7 @@ struct Parser {
         let existing = found.node
         if existing != Node.none {
             throw error(
-                "the key `\(keyText(0..<keyCount))` is already defined on line \(nodes[Int(existing)].keyLine)",
+                "the key `\(keyText(0..<keyCount))` is already defined on line \(nodes[Int(existing)].line)",
                 at: Int(key.offset))
         }
         return try addChild(
@@ -463,7 +454,7 @@ struct Parser {
                     ? "an inline table, which cannot be extended" : node.kind == .array ? "an array" : "a value"
                 throw error(
                     "the header [\(header)] cannot add to `\(keyText(0..<part + 1))`: it is already defined on line "
-                        + "\(node.keyLine) as \(what)",
+                        + "\(node.line) as \(what)",
                     at: Int(key.offset))
             }
         }
@@ -492,7 +483,7 @@ struct Parser {
                     : node.kind == .table ? "a table" : "a value"
                 throw error(
                     "the header [[\(header)]] cannot add a table to `\(header)`: it is already defined on line "
-                        + "\(node.kind == .table ? node.valueLine : node.keyLine) as \(what)",
+                        + "\(node.kind == .table ? node.line : node.line) as \(what)",
                     at: Int(key.offset))
             }
             currentTable = try addElement(
@@ -503,9 +494,8 @@ struct Parser {
             // The table's own header: from now on it is where the table is.
             nodes[Int(existing)].origin = .header
             nodes[Int(existing)].valueOffset = UInt32(headerOffset)
-            nodes[Int(existing)].valueLine = key.line
             nodes[Int(existing)].keyOffset = key.offset
-            nodes[Int(existing)].keyLine = key.line
+            nodes[Int(existing)].line = key.line
             if key.inBuffer {
                 nodes[Int(existing)].flags |= Node.Flags.keyInBuffer
                 escapedKeys[existing] = key.data
@@ -518,21 +508,21 @@ struct Parser {
         let message: String
         switch (node.kind, node.origin) {
         case (.table, .header):
-            message = "the table [\(header)] is already defined on line \(node.valueLine)"
+            message = "the table [\(header)] is already defined on line \(node.line)"
         case (.table, .dottedKey):
             message =
-                "the table [\(header)] is already defined by the dotted key on line \(node.keyLine); a header cannot "
+                "the table [\(header)] is already defined by the dotted key on line \(node.line); a header cannot "
                 + "define it again"
         case (.table, _):
             message =
-                "the table [\(header)] is already defined as an inline table on line \(node.valueLine); a header "
+                "the table [\(header)] is already defined as an inline table on line \(node.line); a header "
                 + "cannot define it again"
         case (.array, .arrayOfTables):
             message =
-                "`\(header)` is an array of tables ([[\(header)]] on line \(node.valueLine)): write [[\(header)]] to "
+                "`\(header)` is an array of tables ([[\(header)]] on line \(node.line)): write [[\(header)]] to "
                 + "add an element"
         default:
-            message = "the key `\(header)` is already defined on line \(node.keyLine)"
+            message = "the key `\(header)` is already defined on line \(node.line)"
         }
         throw error(message, at: Int(key.offset))
     }
@@ -565,7 +555,7 @@ struct Parser {
         var child = container.low
         while child != Node.none {
             let link = links[Int(child)]
-            if link.signature == key.signature && (key.length < 8 || withBytes(of: key, { keyEquals(child, $0) })) {
+            if link.signature == key.signature && (key.length <= 3 || withBytes(of: key, { keyEquals(child, $0) })) {
                 return Lookup(node: child)
             }
             child = link.next
@@ -612,13 +602,13 @@ struct Parser {
         to table: UInt32, lookup: Lookup, key: KeyPart, valueOffset: Int, kind: NodeKind, origin: NodeOrigin
     ) throws(TOMLError) -> UInt32 {
         let child = try append(
-            parent: table, keyOffset: key.offset, keyLength: key.length, keyLine: key.line,
+            parent: table, keyOffset: key.offset, keyLength: key.length,
             keyFlags: key.inBuffer ? Node.Flags.keyInBuffer : 0, signature: key.signature, valueOffset: valueOffset,
             kind: kind, origin: origin)
         if key.inBuffer { escapedKeys[child] = key.data }
         if nodes[Int(table)].flags & Node.Flags.indexed != 0 {
             index.insert(table: table, node: child, hash: lookup.hash, freeSlot: lookup.freeSlot)
-        } else if links[Int(table)].count > DocumentStorage.linearSearchLimit {
+        } else if nodes[Int(table)].count > DocumentStorage.linearSearchLimit {
             nodes[Int(table)].flags |= Node.Flags.indexed
             var existing = nodes[Int(table)].low
             while existing != Node.none {
@@ -640,13 +630,13 @@ struct Parser {
         throws(TOMLError) -> UInt32
     {
         try append(
-            parent: array, keyOffset: Node.none, keyLength: 0, keyLine: 0, keyFlags: 0, signature: 0,
+            parent: array, keyOffset: Node.none, keyLength: 0, keyFlags: 0, signature: 0,
             valueOffset: valueOffset, kind: kind, origin: origin)
     }
 
     @inline(__always)
     private mutating func append(
-        parent: UInt32, keyOffset: UInt32, keyLength: UInt32, keyLine: UInt32, keyFlags: UInt8, signature: UInt64,
+        parent: UInt32, keyOffset: UInt32, keyLength: UInt32, keyFlags: UInt8, signature: UInt32,
         valueOffset: Int, kind: NodeKind, origin: NodeOrigin
     ) throws(TOMLError) -> UInt32 {
         let depth = nodes[Int(parent)].depth &+ 1
@@ -664,10 +654,10 @@ struct Parser {
         let child = UInt32(nodeCount)
         (nodes + nodeCount).initialize(
             to: Node(
-                keyOffset: keyOffset, keyLength: keyLength, keyLine: keyLine, valueOffset: UInt32(valueOffset),
-                valueLine: UInt32(lineCount), kind: kind, origin: origin, flags: keyFlags, depth: depth,
+                keyOffset: keyOffset, keyLength: keyLength, valueOffset: UInt32(valueOffset), line: line, count: 0,
+                kind: kind, origin: origin, flags: keyFlags, depth: depth,
                 payload: kind == .table || kind == .array ? UInt64.max : 0))
-        (links + nodeCount).initialize(to: Link(signature: signature, next: Node.none, count: 0))
+        (links + nodeCount).initialize(to: Link(next: Node.none, signature: signature))
         nodeCount += 1
         let last = nodes[Int(parent)].high
         if last == Node.none {
@@ -676,7 +666,7 @@ struct Parser {
             links[Int(last)].next = child
         }
         nodes[Int(parent)].high = child
-        links[Int(parent)].count += 1
+        nodes[Int(parent)].count += 1
         return child
     }
 

@@ -38,13 +38,14 @@
     @usableFromInline var keyOffset: UInt32
     /// The length of the decoded key.
     @usableFromInline var keyLength: UInt32
-    /// The line of `keyOffset`, from 1.
-    @usableFromInline var keyLine: UInt32
     /// Offset of the value's first character: a quote, a digit, `[`, `{`; for a table from a
     /// header the header's `[`; for a table created by a key path, that key.
     @usableFromInline var valueOffset: UInt32
-    /// The line of `valueOffset`, from 1.
-    @usableFromInline var valueLine: UInt32
+    /// The line of the value and of the key, from 1 (a key and its value always start on the
+    /// same line: a header is one line, `=` and the start of the value follow the key on its).
+    @usableFromInline var line: UInt32
+    /// Containers: how many children.
+    @usableFromInline var count: UInt32
     @usableFromInline var kind: NodeKind
     @usableFromInline var origin: NodeOrigin
     @usableFromInline var flags: UInt8
@@ -77,36 +78,33 @@
     }
 }
 
-/// What is kept per node besides the node: the next sibling, the number of children of a
-/// container, and a signature of the key (its length and first seven bytes) that tells most
-/// keys apart in one comparison. Sixteen bytes.
+/// What is kept per node besides the node: the next sibling, and a signature of the key (its
+/// length and first three bytes) that tells most keys apart in one comparison. Eight bytes.
 @usableFromInline struct Link {
-    @usableFromInline var signature: UInt64
     /// The next sibling, or `Node.none`.
     @usableFromInline var next: UInt32
-    /// Containers: how many children.
-    @usableFromInline var count: UInt32
+    @usableFromInline var signature: UInt32
 
-    /// The signature of a key: its first seven bytes (fewer if shorter), its length (at most
-    /// 255) in the top byte. Equal keys have equal signatures; equal signatures of keys of at
-    /// most seven bytes mean equal keys.
-    static func signature(of key: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var word: UInt64 = 0
-        for index in 0..<Swift.min(key.count, 7) { word |= UInt64(key[index]) << (8 * index) }
-        return word | UInt64(Swift.min(key.count, 255)) << 56
+    /// The signature of a key: its length (at most 255) in the top byte, then its first three
+    /// bytes (fewer if shorter). Equal keys have equal signatures; equal signatures of keys of at
+    /// most three bytes mean equal keys.
+    static func signature(of key: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        var word: UInt32 = 0
+        for index in 0..<Swift.min(key.count, 3) { word |= UInt32(key[index]) << (8 * index) }
+        return word | UInt32(Swift.min(key.count, 255)) << 24
     }
 
     /// The same for a key in the source, reading a whole word (the padding covers the bytes
     /// after the input).
-    @inline(__always) static func signature(ofKeyAt key: UnsafePointer<UInt8>, length: Int) -> UInt64 {
-        let word = UInt64(littleEndian: UnsafeRawPointer(key).loadUnaligned(as: UInt64.self))
-        let kept = length >= 7 ? 0x00FF_FFFF_FFFF_FFFF : (UInt64(1) << (8 * UInt64(length))) &- 1
-        return word & kept | UInt64(Swift.min(length, 255)) << 56
+    @inline(__always) static func signature(ofKeyAt key: UnsafePointer<UInt8>, length: Int) -> UInt32 {
+        let word = UInt32(littleEndian: UnsafeRawPointer(key).loadUnaligned(as: UInt32.self))
+        let kept: UInt32 = length >= 3 ? 0x00FF_FFFF : (UInt32(1) << (8 * UInt32(length))) &- 1
+        return word & kept | UInt32(Swift.min(length, 255)) << 24
     }
 }
 
-/// The memory of the node arena: nodes and their links, and the offsets where lines start;
-/// grown by doubling, freed with this object.
+/// The memory of the node arena: nodes and their links, grown by doubling; freed with this
+/// object.
 ///
 /// The parser writes through the pointers (cached, refreshed after `grow`); once parsing is
 /// done the arena is only read, which makes sharing it between threads safe.
@@ -114,30 +112,16 @@ final class NodeArena: @unchecked Sendable {
     private(set) var nodes: UnsafeMutablePointer<Node>
     private(set) var links: UnsafeMutablePointer<Link>
     private(set) var capacity: Int
-    private(set) var lines: UnsafeMutablePointer<UInt32>
-    private(set) var lineCapacity: Int
 
-    init(capacity: Int, lineCapacity: Int) {
+    init(capacity: Int) {
         self.capacity = Swift.max(capacity, 16)
         nodes = .allocate(capacity: self.capacity)
         links = .allocate(capacity: self.capacity)
-        self.lineCapacity = Swift.max(lineCapacity, 16)
-        lines = .allocate(capacity: self.lineCapacity)
     }
 
     deinit {
         nodes.deallocate()
         links.deallocate()
-        lines.deallocate()
-    }
-
-    /// Doubles the capacity for line starts, keeping the first `count`.
-    func growLines(keeping count: Int) {
-        let larger = UnsafeMutablePointer<UInt32>.allocate(capacity: lineCapacity * 2)
-        larger.moveInitialize(from: lines, count: count)
-        lines.deallocate()
-        lines = larger
-        lineCapacity *= 2
     }
 
     /// Doubles the capacity, keeping the first `count` nodes and links.
@@ -223,16 +207,24 @@ struct KeyIndex: Sendable {
 }
 
 /// The retained source: the input and `Parser.padding` zero bytes, in one allocation that
-/// lives as long as this object (so pointers into it stay valid while a view holds it).
-final class SourceBuffer: @unchecked Sendable {
+/// lives as long as this object (so pointers into it stay valid while a view holds it). Only a
+/// `TOMLSource` that references it alone writes to it.
+@usableFromInline final class SourceBuffer: @unchecked Sendable {
     let bytes: UnsafeMutablePointer<UInt8>
     let count: Int
+
+    /// `count` zero bytes, and the padding.
+    init(count: Int, padding: Int) {
+        self.count = count
+        bytes = .allocate(capacity: count + padding)
+        bytes.initialize(repeating: 0, count: count + padding)
+    }
 
     init(copying input: UnsafeRawBufferPointer, padding: Int) {
         count = input.count
         bytes = .allocate(capacity: input.count + padding)
         if let base = input.baseAddress {
-            bytes.initialize(from: base.assumingMemoryBound(to: UInt8.self), count: count)
+            UnsafeMutableRawPointer(bytes).copyMemory(from: base, byteCount: count)
         }
         (bytes + count).initialize(repeating: 0, count: padding)
     }
@@ -257,9 +249,8 @@ final class SourceBuffer: @unchecked Sendable {
     let keys: SourceBuffer
     /// For each node whose key is in `keys`: where its bytes start there.
     let escapedKeys: [UInt32: UInt32]
-    /// Offsets at which lines start (the first after a byte order mark), `lineCount` of them.
-    @usableFromInline let lineStarts: UnsafePointer<UInt32>
-    let lineCount: Int
+    /// Where line 1 starts: after a byte order mark, if any.
+    @usableFromInline let bodyStart: Int
     /// On lines longer than `columnCheckpointSpacing`, every that many bytes: the offset (high
     /// 32 bits) and its column (low 32 bits), ascending.
     @usableFromInline let checkpoints: [UInt64]
@@ -270,7 +261,7 @@ final class SourceBuffer: @unchecked Sendable {
 
     init(
         source: SourceBuffer, arena: NodeArena, nodeCount: Int, keyBuffer: [UInt8], escapedKeys: [UInt32: UInt32],
-        lineCount: Int, checkpoints: [UInt64], index: KeyIndex
+        bodyStart: Int, checkpoints: [UInt64], index: KeyIndex
     ) {
         self.source = source
         text = UnsafePointer(source.bytes)
@@ -280,20 +271,40 @@ final class SourceBuffer: @unchecked Sendable {
         self.nodeCount = nodeCount
         keys = keyBuffer.withUnsafeBytes { SourceBuffer(copying: $0, padding: 0) }
         self.escapedKeys = escapedKeys
-        lineStarts = UnsafePointer(arena.lines)
-        self.lineCount = lineCount
+        self.bodyStart = bodyStart
         self.checkpoints = checkpoints
         self.index = index
     }
 
-    /// Line and column (in Unicode scalars) of a byte offset on a known line.
+    /// Line and column (in Unicode scalars) of a byte offset on a known line: the characters
+    /// back to the line's start are counted, at most `columnCheckpointSpacing` bytes of them
+    /// (on a longer line, from the last checkpoint).
     @inlinable func position(of offset: UInt32, line: UInt32) -> TOMLPosition {
+        let end = Int(offset)
+        let limit = Swift.max(bodyStart, end - Int(DocumentStorage.columnCheckpointSpacing))
+        var index = end
         var column = 1
-        var index = Int(lineStarts[Int(line) - 1])
-        if offset - UInt32(index) > DocumentStorage.columnCheckpointSpacing {
-            (index, column) = checkpoint(before: offset)
+        // Eight bytes at a time while none is a line feed: each byte but a UTF-8 continuation
+        // byte (10xxxxxx) is a column.
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        while index - 8 >= limit {
+            let word = UInt64(littleEndian: UnsafeRawPointer(text + index - 8).loadUnaligned(as: UInt64.self))
+            let lineFeeds = word ^ (ones &* 0x0A)
+            if (lineFeeds &- ones) & ~lineFeeds & highBits != 0 { break }
+            let continuations = word & highBits & ~(word << 1)
+            column += 8 - continuations.nonzeroBitCount
+            index -= 8
         }
-        while index < Int(offset) {
+        while index > limit {
+            let byte = text[index - 1]
+            if byte == 0x0A { return TOMLPosition(line: Int(line), column: column) }
+            if byte & 0xC0 != 0x80 { column += 1 }
+            index -= 1
+        }
+        if index == bodyStart || text[index - 1] == 0x0A { return TOMLPosition(line: Int(line), column: column) }
+        (index, column) = checkpoint(before: offset)
+        while index < end {
             if text[index] & 0xC0 != 0x80 { column += 1 }
             index += 1
         }

@@ -43,11 +43,52 @@ public struct TOMLDocument: Sendable {
         storage = try Parser.parse(bytes)
     }
 
+    /// Parses the bytes of `source` as a TOML 1.0 document, keeping them without a copy (see
+    /// `TOMLSource`). A leading byte order mark is skipped.
+    public init(parsing source: TOMLSource) throws(TOMLError) {
+        storage = try Parser.parse(source.buffer)
+    }
+
     /// The document's top-level table.
     public var root: TOMLTable { TOMLTable(storage: storage, node: 0) }
 
     /// The source bytes the document was parsed from.
     public var source: [UInt8] { Array(UnsafeBufferPointer(start: storage.text, count: storage.source.count)) }
+}
+
+/// Bytes to parse, in a buffer that a `TOMLDocument` keeps as its source without copying it:
+/// read a file straight into it.
+///
+/// ```swift
+/// var source = TOMLSource(count: size)
+/// let read = source.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+/// let document = try TOMLDocument(parsing: source)
+/// ```
+///
+/// A value type: writing to a source that a document holds first copies it.
+public struct TOMLSource: Sendable {
+    var buffer: SourceBuffer
+
+    /// `count` zero bytes.
+    public init(count: Int) {
+        precondition(count >= 0 && count <= TOMLDocument.maximumSize, "a TOML source of \(count) bytes")
+        buffer = SourceBuffer(count: count, padding: Parser.padding)
+    }
+
+    /// The number of bytes.
+    public var count: Int { buffer.count }
+
+    /// Calls `body` with the bytes to fill or change.
+    public mutating func withUnsafeMutableBytes<Result>(
+        _ body: (UnsafeMutableRawBufferPointer) throws -> Result
+    ) rethrows -> Result {
+        if !isKnownUniquelyReferenced(&buffer) {
+            let copy = SourceBuffer(count: buffer.count, padding: Parser.padding)
+            copy.bytes.update(from: buffer.bytes, count: buffer.count)
+            buffer = copy
+        }
+        return try body(UnsafeMutableRawBufferPointer(start: buffer.bytes, count: buffer.count))
+    }
 }
 
 /// A line and column in the source, both from 1; columns count Unicode scalars, a tab as one.
@@ -117,7 +158,7 @@ public struct TOMLValue: Sendable {
     /// the key that created it (see `TOMLTable.origin`).
     @inlinable public var position: TOMLPosition {
         let entry = self.entry
-        return storage.position(of: entry.valueOffset, line: entry.valueLine)
+        return storage.position(of: entry.valueOffset, line: entry.line)
     }
 
     /// The value of a string, decoded (escapes resolved, CRLF line breaks read as LF).
@@ -254,7 +295,7 @@ public struct TOMLTable: Sendable, Collection {
         /// header, the last key of that header; for an array of tables, of its first header.
         @inlinable public var keyPosition: TOMLPosition {
             let entry = storage.nodes[Int(node)]
-            return storage.position(of: entry.keyOffset, line: entry.keyLine)
+            return storage.position(of: entry.keyOffset, line: entry.line)
         }
 
         @inlinable public var value: TOMLValue { TOMLValue(storage: storage, node: node) }
@@ -289,7 +330,7 @@ public struct TOMLTable: Sendable, Collection {
     @inlinable public var endIndex: TOMLIndex { TOMLIndex(node: Node.none) }
     @inlinable public func index(after index: TOMLIndex) -> TOMLIndex { storage.index(after: index) }
     /// The number of entries (without walking them).
-    @inlinable public var count: Int { Int(storage.links[Int(node)].count) }
+    @inlinable public var count: Int { Int(storage.nodes[Int(node)].count) }
 
     @inlinable public subscript(position: TOMLIndex) -> Entry {
         precondition(storage.isChild(position.node, of: node), "the index is not one of this table's")
@@ -333,7 +374,7 @@ public struct TOMLArray: Sendable, Collection {
     @inlinable public var endIndex: TOMLIndex { TOMLIndex(node: Node.none) }
     @inlinable public func index(after index: TOMLIndex) -> TOMLIndex { storage.index(after: index) }
     /// The number of elements (without walking them).
-    @inlinable public var count: Int { Int(storage.links[Int(node)].count) }
+    @inlinable public var count: Int { Int(storage.nodes[Int(node)].count) }
 
     @inlinable public subscript(position: TOMLIndex) -> TOMLValue {
         precondition(storage.isChild(position.node, of: node), "the index is not one of this array's")

@@ -119,6 +119,21 @@ import Testing
         #expect(fromPointer.root["a"]?.string == "x")
     }
 
+    /// A source filled in place becomes the document's without a copy; writing to it afterwards
+    /// does not change the document.
+    @Test func aSourceFilledInPlace() throws {
+        let text = Array("name = \"a\"\n".utf8)
+        var source = TOMLSource(count: text.count)
+        source.withUnsafeMutableBytes { $0.copyBytes(from: text) }
+        let document = try TOMLDocument(parsing: source)
+        source.withUnsafeMutableBytes { $0[8] = UInt8(ascii: "b") }
+        #expect(document.root["name"]?.string == "a")
+        #expect(try TOMLDocument(parsing: source).root["name"]?.string == "b")
+        #expect(TOMLSource(count: 0).count == 0)
+        #expect(try TOMLDocument(parsing: TOMLSource(count: 0)).root.isEmpty)
+        #expect(throws: TOMLError.self) { try TOMLDocument(parsing: TOMLSource(count: 3)) }
+    }
+
     @Test func theMappingGeneratorMakesWhatItSays() throws {
         let document = try TOMLDocument(parsing: MappingGenerator.mapping(rules: 1000))
         let rules = try #require(document.root["rule"]?.array)

@@ -73,6 +73,18 @@ func peakResidentMegabytes() -> Double {
     return Double(usage.ru_maxrss) / 1024
 }
 
+/// Megabytes resident now (from /proc/self/statm).
+func residentMegabytes() -> Double {
+    let descriptor = open("/proc/self/statm", O_RDONLY)
+    guard descriptor >= 0 else { return 0 }
+    defer { close(descriptor) }
+    var buffer = [UInt8](repeating: 0, count: 128)
+    let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+    let fields = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self).split(separator: " ")
+    guard fields.count > 1, let pages = Double(fields[1]) else { return 0 }
+    return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
+}
+
 func format(_ value: Double, width: Int) -> String {
     let scaled = Int((value * 1000).rounded())
     let fraction = String(scaled % 1000)
@@ -113,12 +125,23 @@ func readFile(_ path: String) -> [UInt8] {
     }
 }
 print(
-    "  rules      bytes |   parse ms: median    min    cpu | MB/s (cpu) | parse + read ms: median    cpu | peak RSS MB")
+    "  rules      bytes |   parse ms: median    min    cpu | MB/s (cpu) | parse + read ms: median    cpu |"
+        + " document MB | peak RSS MB")
 let inputs: [(Int, [UInt8])] =
     files.isEmpty
     ? (sizes.isEmpty ? [10, 10_000, 100_000] : sizes).map { ($0, MappingGenerator.mapping(rules: $0)) }
     : files.map { (0, readFile($0)) }
-for (rules, source) in inputs {
+// What a parsed document holds in memory (its copy of the source included): resident memory
+// with the document alive, less before; measured first, all documents kept, so that no parse
+// reuses memory an earlier one freed.
+var documents: [TOMLDocument] = []
+var documentMegabytes: [Double] = []
+for (_, source) in inputs {
+    let before = residentMegabytes()
+    documents.append(try! TOMLDocument(parsing: source))
+    documentMegabytes.append(residentMegabytes() - before)
+}
+for (number, (rules, source)) in inputs.enumerated() {
     let runs = runsOverride ?? (source.count < 100_000 ? 2001 : source.count < 5_000_000 ? 101 : 21)
     let parse = measure(runs: runs) { (try! TOMLDocument(parsing: source)).root.count }
     let parseAndWalk = measure(runs: runs) { walk(try! TOMLDocument(parsing: source)) }
@@ -126,7 +149,8 @@ for (rules, source) in inputs {
     print(
         pad(rules, width: 7), pad(source.count, width: 10), "|", format(parse.wallMedian, width: 18),
         format(parse.wallMinimum, width: 6), format(parse.cpuMedian, width: 6), "|",
-        pad(Int(megabytesPerSecond), width: 10),
-        "|", format(parseAndWalk.wallMedian, width: 23), format(parseAndWalk.cpuMedian, width: 6), "|",
+        pad(Int(megabytesPerSecond), width: 10), "|", format(parseAndWalk.wallMedian, width: 23),
+        format(parseAndWalk.cpuMedian, width: 6), "|", format(documentMegabytes[number], width: 11), "|",
         format(peakResidentMegabytes(), width: 11))
 }
+withExtendedLifetime(documents) {}
