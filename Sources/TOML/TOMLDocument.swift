@@ -9,15 +9,17 @@
 /// ```
 ///
 /// Design: one pass over a copy of the bytes (followed by zero padding, which ends every scan
-/// without bounds checks) builds a flat arena of 32-byte nodes, one per value, implicit tables
-/// included, each with a 16-byte link (next sibling, child count, key signature). Keys and
-/// strings are not copied: a node refers to their bytes in the retained source, and strings
-/// are decoded when read (`TOMLValue.string`, `TOMLValue.withUTF8`). Duplicate keys are found
-/// by comparing key signatures (length and first seven bytes) in small tables and through a
-/// hash index, seeded at random per process, in tables of more than a dozen keys, so parsing
-/// is linear in the input whatever it holds. The parser never recurses; values nest at most
-/// `TOMLDocument.maximumDepth` levels. Every node keeps the line of its key and value; columns
-/// are counted when asked for, from where the line starts.
+/// without bounds checks; `TOMLSource` saves the copy) builds a flat arena of 32-byte nodes,
+/// one per value, implicit tables included, each with an 8-byte link (next sibling, key
+/// signature). Keys and strings are not copied: a node refers to their bytes in the retained
+/// source, and strings are decoded when read (`TOMLValue.string`, `TOMLValue.withUTF8`).
+/// Duplicate keys are found by comparing key signatures (length and first three bytes) in
+/// small tables and through a hash index, seeded at random per process, in tables of more
+/// than a dozen keys, so parsing is linear in the input whatever it holds. The parser never
+/// recurses; values nest at most `TOMLDocument.maximumDepth` levels. Every node keeps its
+/// line; columns are counted when asked for, back to the line feed before (on lines longer
+/// than 4 KiB, from a checkpoint recorded while parsing), so that no query costs more than
+/// that.
 ///
 /// The document is immutable and `Sendable`; its views (`TOMLTable`, `TOMLArray`,
 /// `TOMLValue`) keep it alive.
