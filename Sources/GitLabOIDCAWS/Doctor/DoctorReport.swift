@@ -2,6 +2,7 @@
 /// matters, and, when it did not pass, what to do.
 public struct DoctorCheck: Equatable, Sendable {
     public enum Status: String, Equatable, Sendable {
+        /// As the hook needs it.
         case ok
         /// Jobs still get credentials, but something is worth a look.
         case warn

@@ -1,5 +1,5 @@
-/// The network as `doctor` uses it: every request goes to the real transport; each answer's
-/// URL, status and HTTP `Date` are noted with the local time it arrived (for the clock
+/// The network as `doctor` uses it: every request goes to the real transport, asking for the
+/// answer's header fields; each answer's URL, status and HTTP `Date` are noted with the local time it arrived (for the clock
 /// check); and a GET answered 200 is answered from memory when asked again in the same run,
 /// so that verifying the token after the issuer check fetches nothing twice.
 final class DoctorTransport: HTTPTransport {
@@ -27,7 +27,9 @@ final class DoctorTransport: HTTPTransport {
         -> HTTPResponse
     {
         if request.method == .get, let response = remembered[request.url] { return response }
-        let response = try base.perform(request, settings: settings, timeout: timeout)
+        var withHeaders = settings
+        withHeaders.collectsHeaders = true
+        let response = try base.perform(request, settings: withHeaders, timeout: timeout)
         answers.append(
             Answer(url: request.url, status: response.status, date: response.header("Date"), receivedAt: clock.now()))
         if request.method == .get && response.status == 200 { remembered[request.url] = response }

@@ -34,6 +34,8 @@ enum ExchangeCheck {
     /// The most bytes read from the token file (a token has at most 20000 characters).
     static let tokenFileLimit = 64 << 10
 
+    /// The checks for the token in `tokenFile`: `token`, then (when it verifies) `rule` and
+    /// `exchange`. Without the issuer's keys (`keysAvailable` false) the token is not verified.
     static func run(
         tokenFile: String, mapping: Mapping, session: HookSession, transport: DoctorTransport, keysAvailable: Bool,
         context: DoctorContext
@@ -88,7 +90,9 @@ enum ExchangeCheck {
         var checked = ["iss", "aud \(claims.audiences.first { mapping.audiences.contains($0) } ?? "?")"]
         if let expiry = claims.seconds("exp") {
             checked.append(
-                expiry > now ? "expires in \(DoctorText.duration(expiry - now))" : "exp within the clock skew")
+                expiry > now
+                    ? "expires in \(DoctorText.duration(expiry - now))"
+                    : "expired \(now - expiry) s ago, within the \(ClaimPolicy.clockSkew) s clock skew")
         }
         if let jwt = try? JWT(token) {
             checked.append(
@@ -131,7 +135,7 @@ enum ExchangeCheck {
             return [.fail("rule", "rule: \(error.description)", advice: advice(for: error, mapping: mapping))]
         }
         switch plan.action {
-        case .skip(.noMatch(let project, let ref, let closest)):
+        case let .skip(.noMatch(project, ref, closest)):
             let nearest = closest.map { "; closest: \($0)" } ?? ""
             return [
                 .fail(
@@ -141,16 +145,16 @@ enum ExchangeCheck {
                         "`gitlab-oidc-aws explain --config \(context.configPath) --token-file FILE` shows every rule; add or widen a rule if such jobs should get credentials"
                 )
             ]
-        case .skip(.rule(let rule)):
+        case let .skip(.rule(rule)):
             return [
                 .warn(
                     "rule",
                     "rule: \(rule.label) matches first and says skip = true: the job gets no credentials, no exchange tried"
                 )
             ]
-        case .reuse(let exchange, _), .exchange(let exchange):
+        case let .reuse(exchange, _), let .exchange(exchange):
             return [ruleLine(exchange, output: .env)] + [apply(plan, job: job, session: session, context: context)]
-        case .place(let placement):
+        case let .place(placement):
             let first = placement.grants[0].exchange
             return [ruleLine(first, output: placement.output)]
                 + [apply(plan, job: job, session: session, context: context)]
@@ -187,7 +191,7 @@ enum ExchangeCheck {
                 "exchange", "exchange: \(error.description)", advice: advice(for: error, mapping: session.mapping))
         }
         let said = lines.last.map { LogText.oneLine($0, limit: 1024) } ?? "done"
-        guard case .exchange(let exchange) = plan.action else {
+        guard case let .exchange(exchange) = plan.action else {
             return .ok(
                 "exchange",
                 "put in place: \(said); nothing written (\(DoctorText.count(sink.appendedKeys.count, "env line")), \(DoctorText.count(sink.jobFiles.count, "job file")) kept back)"
@@ -227,7 +231,7 @@ enum ExchangeCheck {
     /// What to do about a failed plan or exchange.
     static func advice(for failure: HookFailure, mapping: Mapping) -> String {
         switch failure {
-        case .sts(let error):
+        case let .sts(error):
             let role = error.call?.roleARN ?? "ROLE"
             switch error.code {
             case "AccessDenied":
@@ -239,7 +243,7 @@ enum ExchangeCheck {
             case "ExpiredTokenException":
                 return "take a fresh token from a running job"
             case nil:
-                if case .transport(let transport) = error.attemptError {
+                if case let .transport(transport) = error.attemptError {
                     return NetworkChecks.advice(
                         for: transport, host: ProxyRoute.schemeAndHost(of: transport.url)?.host ?? "STS")
                 }
@@ -247,7 +251,7 @@ enum ExchangeCheck {
             default:
                 return "see docs/troubleshooting.md for \(error.code ?? "this error")"
             }
-        case .refused(let error):
+        case let .refused(error):
             switch error {
             case .accountNotAllowed:
                 return "fix the role ARN, or add its account to the allowed_account_ids the message names"

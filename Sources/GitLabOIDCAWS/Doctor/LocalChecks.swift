@@ -49,14 +49,14 @@ enum LocalChecks {
         var parts: [String] = []
         if let caFile {
             switch certificateCount(caFile, context: context) {
-            case .success(let count) where count > 0:
+            case let .success(count) where count > 0:
                 parts.append("ca_file \(caFile) (\(DoctorText.count(count, "certificate")))")
             case .success:
                 return .fail(
                     "ca", "CA certificates: ca_file \(caFile) holds no PEM certificate",
                     advice: "give `ca_file` the PEM bundle of the CA that signed your GitLab's (or proxy's) certificate"
                 )
-            case .failure(let error):
+            case let .failure(error):
                 return .fail(
                     "ca", "CA certificates: ca_file \(caFile) cannot be read: \(error.reason)",
                     advice: "make the file readable by the user the hook runs as, or fix the path in `ca_file`")
@@ -71,7 +71,7 @@ enum LocalChecks {
                 whose = "the image's CA bundle \(base)"
             }
             switch certificateCount(base, context: context) {
-            case .success(let count) where count > 0:
+            case let .success(count) where count > 0:
                 store = "\(whose), \(DoctorText.count(count, "certificate"))"
             case .success, .failure:
                 return .fail(
@@ -82,7 +82,7 @@ enum LocalChecks {
             store = "the system's CA folder /etc/ssl/certs"
         } else if let file = trust.libcurlCAFile {
             switch certificateCount(file, context: context) {
-            case .success(let count) where count > 0:
+            case let .success(count) where count > 0:
                 store = "the system store \(file), \(DoctorText.count(count, "certificate"))"
             case .success, .failure:
                 guard let folder = trust.libcurlCAFolder else {
@@ -153,9 +153,9 @@ enum LocalChecks {
         switch context.files.cacheFolderState(path) {
         case .writable:
             return .ok("cache", "key-set cache \(path): usable (not read or written by doctor)")
-        case .creatable(let parent):
+        case let .creatable(parent):
             return .ok("cache", "key-set cache \(path): missing, the hook creates it in \(parent)")
-        case .unusable(let reason):
+        case let .unusable(reason):
             return .warn(
                 "cache", "key-set cache \(path): not usable (\(reason)): every job fetches the issuer's keys",
                 advice: "set `cache_dir` to a folder the runner's user owns and may write")

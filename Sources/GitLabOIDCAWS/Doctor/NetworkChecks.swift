@@ -43,13 +43,13 @@ enum NetworkChecks {
             let host = ProxyRoute.schemeAndHost(of: error.url)?.host ?? mapping.issuer
             let settingNames = mapping.jwksURL == nil ? "`issuer`" : "`issuer` and `jwks_url`"
             switch error {
-            case .unreachable(let url, let cause):
+            case let .unreachable(url, cause):
                 return (
                     .fail(
                         "issuer", "\(subject): cannot fetch \(url): \(cause.attemptSummary) (\(route))",
                         advice: advice(for: cause, host: host)), false
                 )
-            case .httpStatus(let url, let status):
+            case let .httpStatus(url, status):
                 return (
                     .fail(
                         "issuer", "\(subject): \(url) answered HTTP \(status) (\(route))",
@@ -57,7 +57,7 @@ enum NetworkChecks {
                             "set \(settingNames) to your GitLab's URL exactly as jobs see it (CI_SERVER_URL); a proxy in between may answer instead"
                     ), false
                 )
-            case .invalidDocument(let url, let reason):
+            case let .invalidDocument(url, reason):
                 return (
                     .fail(
                         "issuer", "\(subject): \(url) is not usable: \(reason) (\(route))",
@@ -182,9 +182,9 @@ enum NetworkChecks {
                 advice: advice(for: error, host: host))
         }
         switch judge(status: response.status, body: response.body) {
-        case .success(let fact):
+        case let .success(fact):
             return .ok("sts", "\(subject): answers like STS (\(fact)) (\(route))")
-        case .failure(let problem):
+        case let .failure(problem):
             return .fail(
                 "sts", "\(subject): not STS: HTTP \(response.status) with \(problem.reason) (\(route))",
                 advice:
@@ -226,7 +226,7 @@ extension KeySetError {
     /// The URL that failed.
     var url: String {
         switch self {
-        case .unreachable(let url, _), .httpStatus(let url, _), .invalidDocument(let url, _): return url
+        case let .unreachable(url, _), let .httpStatus(url, _), let .invalidDocument(url, _): return url
         }
     }
 }

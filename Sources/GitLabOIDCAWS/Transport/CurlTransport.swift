@@ -91,8 +91,10 @@ public final class CurlTransport: HTTPTransport {
             }
             set(goa_curl_setopt_write_function(handle, curlWriteCallback))
             set(goa_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, sinkPointer.toOpaque()))
-            set(goa_curl_setopt_header_function(handle, curlHeaderCallback))
-            set(goa_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, sinkPointer.toOpaque()))
+            if settings.collectsHeaders {
+                set(goa_curl_setopt_header_function(handle, curlHeaderCallback))
+                set(goa_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, sinkPointer.toOpaque()))
+            }
             guard setup == CURLE_OK else { return setup }
             return goa_curl_easy_perform(handle)
         }

@@ -23,7 +23,8 @@ public struct HTTPResponse: Sendable {
     public let status: Int
     public let body: [UInt8]
     /// The final answer's header fields by lower-case name (a repeated field: its last value),
-    /// values trimmed; a proxy's answer to `CONNECT` is not among them.
+    /// values trimmed; a proxy's answer to `CONNECT` is not among them. Empty unless the
+    /// request's settings asked for them (`TransportSettings.collectsHeaders`).
     public let headers: [String: String]
 
     public init(status: Int, body: [UInt8], headers: [String: String] = [:]) {
@@ -66,15 +67,19 @@ public struct TransportSettings: Sendable {
     public var baseCAFile: String?
     /// Answers longer than this are refused.
     public var maximumResponseBytes: Int
+    /// Whether responses carry their header fields (`HTTPResponse.headers`); off for the
+    /// hook, whose calls need none, on for `doctor`.
+    public var collectsHeaders: Bool
 
     public init(
         connectTimeout: Double = 5, caFile: String? = nil, baseCAFile: String? = TrustStore.current,
-        maximumResponseBytes: Int = 1 << 20
+        maximumResponseBytes: Int = 1 << 20, collectsHeaders: Bool = false
     ) {
         self.connectTimeout = connectTimeout
         self.caFile = caFile
         self.baseCAFile = baseCAFile
         self.maximumResponseBytes = maximumResponseBytes
+        self.collectsHeaders = collectsHeaders
     }
 }
 

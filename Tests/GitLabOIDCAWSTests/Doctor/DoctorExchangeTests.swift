@@ -74,6 +74,16 @@ import Testing
         #expect(check?.advice?.contains("fresh token") == true)
     }
 
+    @Test func aTokenJustPastItsExpiryPassesWithinTheSkewAllowance() {
+        let harness = DoctorHarness()
+        harness.clock.now = TokenFixtures.expiry + 30
+        harness.serveSTS(then: STSAnswers.credentials(role: DoctorHarness.deployRole, expiration: harness.clock.now + 900))
+        harness.giveToken()
+        let check = harness.run().check("token")
+        #expect(check?.status == .ok)
+        #expect(check?.summary.contains("expired 30 s ago, within the 60 s clock skew") == true)
+    }
+
     @Test func withoutTheIssuersKeysTheTokenIsNotVerified() {
         let harness = DoctorHarness()
         harness.transport.always(IssuerAnswers.discoveryURL, .failure(.connect))

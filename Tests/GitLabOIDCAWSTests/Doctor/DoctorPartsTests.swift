@@ -109,7 +109,7 @@ import Testing
         let json = try JSONValue.parse(report.json.compactText)
         #expect(json["config"]?.stringValue == "m.toml")
         #expect(json["result"]?.stringValue == "failed")
-        guard case .array(let checks)? = json["checks"] else {
+        guard case let .array(checks)? = json["checks"] else {
             Issue.record("no checks")
             return
         }
@@ -126,5 +126,49 @@ import Testing
         #expect(DoctorText.duration(7500) == "2 h 5 min")
         #expect(DoctorText.rules([3]) == "rule 3")
         #expect(DoctorText.rules([1, 2]) == "rules 1, 2")
+    }
+}
+
+/// A transport that records the settings of each request and answers 200 with a `Date`.
+private final class SettingsRecorder: HTTPTransport {
+    private(set) var settings: [TransportSettings] = []
+    var status = 200
+
+    func perform(_ request: HTTPRequest, settings: TransportSettings, timeout: Double) throws(TransportError)
+        -> HTTPResponse
+    {
+        self.settings.append(settings)
+        return HTTPResponse(status: status, body: Array("\(self.settings.count)".utf8), headers: ["date": "d"])
+    }
+}
+
+@Suite struct DoctorTransportTests {
+    @Test func headersAreAskedForAndDatesNotedWithTheLocalTime() throws {
+        let base = SettingsRecorder()
+        let clock = ManualClock(now: 1000)
+        let transport = DoctorTransport(base, clock: clock.clock)
+        _ = try transport.perform(HTTPRequest(url: "https://a/"), settings: TransportSettings(), timeout: 1)
+        #expect(base.settings.map(\.collectsHeaders) == [true])
+        #expect(TransportSettings().collectsHeaders == false, "the hook's requests collect none")
+        #expect(transport.answers.map(\.url) == ["https://a/"])
+        #expect(transport.answers.first?.date == "d" && transport.answers.first?.receivedAt == 1000)
+    }
+
+    @Test func onlyGETsAnswered200AreRemembered() throws {
+        let base = SettingsRecorder()
+        let transport = DoctorTransport(base, clock: ManualClock().clock)
+        let get = HTTPRequest(url: "https://a/keys")
+        let first = try transport.perform(get, settings: TransportSettings(), timeout: 1)
+        let again = try transport.perform(get, settings: TransportSettings(), timeout: 1)
+        #expect(first.body == again.body && base.settings.count == 1)
+        let post = HTTPRequest(url: "https://a/keys", method: .post)
+        _ = try transport.perform(post, settings: TransportSettings(), timeout: 1)
+        _ = try transport.perform(post, settings: TransportSettings(), timeout: 1)
+        #expect(base.settings.count == 3)
+        base.status = 500
+        let failing = HTTPRequest(url: "https://a/other")
+        _ = try transport.perform(failing, settings: TransportSettings(), timeout: 1)
+        _ = try transport.perform(failing, settings: TransportSettings(), timeout: 1)
+        #expect(base.settings.count == 5)
     }
 }
