@@ -13,7 +13,7 @@ struct GitLabOIDCAWSCommand: ParsableCommand {
             """,
         version: gitlabOIDCAWSVersion,
         subcommands: [
-            HookCommand.self, CheckCommand.self, CompileCommand.self, ExplainCommand.self, TrustPolicyCommand.self,
+            HookCommand.self, CheckCommand.self, ExplainCommand.self, TrustPolicyCommand.self,
             CredentialProcessCommand.self, VersionCommand.self,
         ]
     )

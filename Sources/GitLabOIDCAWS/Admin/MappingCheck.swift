@@ -10,7 +10,7 @@ public enum MappingCheck {
         let mapping = loaded.mapping
         let found =
             loaded.warnings + shadowedRules(mapping) + mutableNames(mapping) + instanceWideRules(mapping)
-            + duplicateNames(mapping, keyLines: loaded.keyLines)
+            + duplicateNames(loaded)
         return found.sortedByLine()
     }
 
@@ -157,7 +157,8 @@ public enum MappingCheck {
     // MARK: Duplicate names
 
     /// A warning for each rule whose name an earlier rule already has.
-    static func duplicateNames(_ mapping: Mapping, keyLines: TOMLKeyLines) -> [ConfigDiagnostic] {
+    static func duplicateNames(_ loaded: LoadedMapping) -> [ConfigDiagnostic] {
+        let mapping = loaded.mapping
         var result: [ConfigDiagnostic] = []
         for (index, rule) in mapping.rules.enumerated() {
             guard let name = rule.name,
@@ -165,7 +166,7 @@ public enum MappingCheck {
             else { continue }
             result.append(
                 warning(
-                    mapping, keyLines.nearestLine(of: "rule[\(rule.number)].name"),
+                    mapping, loaded.line(ofKey: "name", inRule: rule.number) ?? rule.line,
                     "rule \(rule.number): the name \"\(name)\" is also the name of rule \(first.number) (line \(first.line)); logs and explain could not tell them apart"
                 ))
         }
