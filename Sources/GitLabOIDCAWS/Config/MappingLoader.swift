@@ -60,38 +60,72 @@ public enum MappingLoader {
         case document
     }
 
-    /// Reads and validates the mapping file at `path`.
+    /// Reads and validates the mapping file at `path`. A file that cannot be read is reported
+    /// without a line (`PATH: error: ...`).
     public static func load(path: String, rules form: RuleForm = .values) throws(ConfigError) -> LoadedMapping {
         let source: TOMLSource?
         let bytes: [UInt8]
-        do throws(FileError) {
+        do throws(MappingFileProblem) {
             source = try readSource(path)
-            bytes = source == nil ? try FileSystem.read(path, limit: maximumSize) : []
+            bytes = source == nil ? try MappingFileProblem.reading { () throws(FileError) in
+                try FileSystem.read(path, limit: maximumSize)
+            } : []
         } catch {
             throw ConfigError(diagnostics: [
-                ConfigDiagnostic(
-                    file: path, line: 0, severity: .error,
-                    message:
-                        "\(error.description); check the --config path and that the user running the hook can read it")
+                ConfigDiagnostic(file: path, line: 0, severity: .error, message: error.description)
             ])
         }
         if let source { return try parse(source: source, path: path, rules: form) }
         return try parse(bytes: bytes, path: path, rules: form)
     }
 
+    /// Why the mapping file could not be read.
+    enum MappingFileProblem: Error, CustomStringConvertible {
+        case file(FileError)
+        /// The path names something else than a regular file: what it is.
+        case notRegular(path: String, kind: String)
+
+        static func reading<Result>(_ body: () throws(FileError) -> Result) throws(MappingFileProblem) -> Result {
+            do throws(FileError) {
+                return try body()
+            } catch {
+                throw .file(error)
+            }
+        }
+
+        var description: String {
+            switch self {
+            case let .file(error):
+                let advice =
+                    error.code == EFBIG
+                    ? "a mapping file may have at most \(MappingLoader.maximumSize >> 20) MiB"
+                    : "check the --config path and that the user running the hook can read it"
+                return "\(error.description); \(advice)"
+            case let .notRegular(path, kind):
+                return "cannot read \(path): it is \(kind), not a regular file; give the path of the mapping file with --config"
+            }
+        }
+    }
+
     /// The mapping file read straight into a `TOMLSource` (no copy of a large file); nil when
     /// its size changed while it was read (`FileSystem.read` then reads it as it is). Opens
     /// without blocking and reads only a regular file.
-    static func readSource(_ path: String) throws(FileError) -> TOMLSource? {
+    static func readSource(_ path: String) throws(MappingFileProblem) -> TOMLSource? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-        guard descriptor >= 0 else { throw FileError(path: path, operation: "open") }
+        guard descriptor >= 0 else { throw .file(FileError(path: path, operation: "open")) }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw FileError(path: path, operation: "stat") }
-        guard status.st_mode & S_IFMT == S_IFREG else {
-            throw FileError(path: path, operation: "read", code: status.st_mode & S_IFMT == S_IFDIR ? EISDIR : EINVAL)
+        guard fstat(descriptor, &status) == 0 else { throw .file(FileError(path: path, operation: "stat")) }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw .notRegular(path: path, kind: "a directory")
+        case S_IFIFO: throw .notRegular(path: path, kind: "a FIFO (named pipe)")
+        case S_IFCHR, S_IFBLK: throw .notRegular(path: path, kind: "a device")
+        default: throw .notRegular(path: path, kind: "a socket")
         }
-        guard status.st_size <= maximumSize else { throw FileError(path: path, operation: "read", code: EFBIG) }
+        guard status.st_size <= maximumSize else {
+            throw .file(FileError(path: path, operation: "read", code: EFBIG))
+        }
         let size = Int(max(status.st_size, 0))
         var source = TOMLSource(count: size)
         var failure: Int32 = 0
@@ -106,7 +140,7 @@ public enum MappingLoader {
             }
             return count
         }
-        if failure != 0 { throw FileError(path: path, operation: "read", code: failure) }
+        if failure != 0 { throw .file(FileError(path: path, operation: "read", code: failure)) }
         var probe: UInt8 = 0
         guard filled == size, Glibc.read(descriptor, &probe, 1) == 0 else { return nil }
         return source

@@ -2,9 +2,8 @@ import Testing
 
 @testable import GitLabOIDCAWS
 
-/// The mapping model's keys that the TOML loader does not read yet (`mode`, `help`,
-/// `allowed_account_ids`, `skip`, `[[rule.chain]]`), built in code, and how every consumer of
-/// the model treats them.
+/// The mapping model's newer keys (`mode`, `help`, `allowed_account_ids`, `skip`,
+/// `[[rule.chain]]`), built in code, and how every consumer of the model treats them.
 @Suite struct MappingModelTests {
     static func role(_ name: String, account: String = "111122223333") -> RoleARN {
         RoleARN("arn:aws:iam::\(account):role/\(name)")!
@@ -72,19 +71,6 @@ import Testing
         #expect(hop.effectiveDuration(ruleDuration: 1800) == 1800)
         #expect(hop.effectiveDuration(ruleDuration: 43200) == 3600)
         #expect(Self.entryHop.effectiveDuration(ruleDuration: 43200) == 1200)
-    }
-
-    @Test func theCompiledFormKeepsEveryKeyOfTheModel() throws {
-        let digest = Digest.sha256(Array("source".utf8))
-        let compiled = try CompiledMapping(
-            bytes: CompiledMapping.encode(Self.mapping, sourceDigest: digest), sourceDigest: digest,
-            path: Self.mapping.path)
-        var settings = Self.mapping
-        settings.rules = []
-        #expect(compiled.settings == settings)
-        #expect(try compiled.rules() == Self.mapping.rules)
-        let claims = Claims(strings: [("pipeline_source", "merge_request_event"), ("project_path", "group/project")])
-        #expect(try compiled.firstMatch(claims: claims) == Self.mapping.rules[0])
     }
 
     @Test func profilesComeOnlyFromRulesThatAssumeARole() {
