@@ -8,6 +8,11 @@ public struct LoadedMapping: Sendable {
     /// The parsed file, for findings that need where a key stands (`check`).
     public let document: TOMLDocument
 
+    /// The line of the top-level `key`, or nil when the file does not set it.
+    public func line(ofSetting key: String) -> Int? {
+        document.root.entry(forKey: key)?.line
+    }
+
     /// The line of `key` in rule `number` (from 1), or nil when the rule has no such key.
     public func line(ofKey key: String, inRule number: Int) -> Int? {
         guard let rules = document.root["rule"]?.array, number >= 1, number <= rules.count,

@@ -97,8 +97,10 @@ import Testing
     }
 
     @Test func checkTreatsSkipRulesAsGivingNothing() {
-        let findings = MappingCheck.shadowedRules(Self.mapping) + MappingCheck.mutableNames(Self.mapping)
-            + MappingCheck.instanceWideRules(Self.mapping)
+        let rules = Array(Self.mapping.rules)
+        let findings = MappingCheck.shadowedRules(rules, mapping: Self.mapping)
+            + MappingCheck.mutableNames(rules, mapping: Self.mapping)
+            + MappingCheck.instanceWideRules(rules, mapping: Self.mapping)
         // Rule 4 is shadowed by rule 3; neither skip rule gets a warning about what it hands out.
         #expect(findings.map(\.line) == [40, 11])
         #expect(findings[0].message.contains("its skip never applies; move it above rule 3 (line 30)"))
