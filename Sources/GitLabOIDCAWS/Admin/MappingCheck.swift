@@ -308,49 +308,74 @@ public enum MappingCheck {
 
 /// The earlier rules that may cover a later one, found without comparing every pair.
 ///
-/// A rule is indexed under one condition whose patterns all begin with literal text (the
-/// longest such prefix wins), on a claim whose values can begin with anything. Such a rule
-/// can only cover a later rule whose values for that claim (its own condition's, or the ones
-/// its other conditions imply) all begin with one of those prefixes: so the candidates for a
-/// later rule are the rules indexed under a prefix of one of its patterns, plus the few rules
-/// that could not be indexed (catch-alls such as `project_path = "**"`). Candidates are then
-/// checked exactly (`MappingCheck.covers`).
+/// A rule is indexed under one condition whose patterns all begin (or all end) with literal
+/// text, the longest such text winning, on a claim whose values can begin and end with
+/// anything. Such a rule can only cover a later rule whose values for that claim (its own
+/// condition's, or the ones its other conditions imply) all begin (end) with one of those
+/// texts: so the candidates for a later rule are the rules indexed under a prefix (suffix) of
+/// its first pattern's literal text, plus the few rules that could not be indexed
+/// (catch-alls such as `project_path = "**"`). Candidates are then checked exactly
+/// (`MappingCheck.covers`).
 struct ShadowIndex {
-    /// `claim NUL prefix` -> positions of the rules indexed under it, ascending.
-    private var byPrefix: [String: [Int]] = [:]
-    /// The claims rules are indexed under.
+    /// Whether a rule is indexed by the start or the end of its patterns.
+    enum End: Character {
+        case start = "<"
+        case end = ">"
+    }
+
+    /// `claim`, the end, then the literal text -> positions of the rules indexed under it,
+    /// ascending.
+    private var byText: [String: [Int]] = [:]
+    /// The claims rules are indexed under, and by which end.
     private var claims: Set<String> = []
     /// Positions of the rules without an indexable condition, ascending.
     private var unindexed: [Int] = []
 
-    mutating func add(_ rule: Rule, at position: Int) {
-        var best: (condition: Condition, length: Int)?
-        for condition in rule.conditions where ClaimDomain.enumerated[condition.claim] == nil {
-            let shortest = condition.patterns.map { $0.literalPrefix.count }.min() ?? 0
-            if shortest > 0, shortest > (best?.length ?? 0) { best = (condition, shortest) }
+    static func key(_ claim: String, _ end: End, _ text: some Collection<UInt8>) -> String {
+        claim + String(end.rawValue) + String(decoding: Array(text), as: UTF8.self)
+    }
+
+    /// The literal text at one end of `pattern`: before its first or after its last `*`.
+    static func literal(_ pattern: Pattern, _ end: End) -> [UInt8] {
+        let bytes = Array(pattern.source.utf8)
+        switch end {
+        case .start: return Array(bytes.prefix { $0 != Pattern.star })
+        case .end: return Array(bytes.reversed().prefix { $0 != Pattern.star }.reversed())
         }
-        guard let (condition, _) = best else {
+    }
+
+    mutating func add(_ rule: Rule, at position: Int) {
+        var best: (condition: Condition, end: End, length: Int)?
+        for condition in rule.conditions where ClaimDomain.enumerated[condition.claim] == nil {
+            for end in [End.start, .end] {
+                let shortest = condition.patterns.map { Self.literal($0, end).count }.min() ?? 0
+                if shortest > 0, shortest > (best?.length ?? 0) { best = (condition, end, shortest) }
+            }
+        }
+        guard let (condition, end, _) = best else {
             unindexed.append(position)
             return
         }
-        claims.insert(condition.claim)
+        claims.insert(Self.key(condition.claim, end, []))
         for pattern in condition.patterns {
-            let key = condition.claim + "\u{0}" + String(Substring(pattern.literalPrefix))
-            if byPrefix[key]?.last != position { byPrefix[key, default: []].append(position) }
+            let key = Self.key(condition.claim, end, Self.literal(pattern, end))
+            if byText[key]?.last != position { byText[key, default: []].append(position) }
         }
     }
 
     /// The positions of earlier rules that may cover `rule`, ascending.
     func candidates(for rule: Rule) -> [Int] {
         var found = Set(unindexed)
-        for claim in claims {
+        for indexed in claims {
+            let end = End(rawValue: indexed.last!)!
+            let claim = String(indexed.dropLast())
             guard let patterns = MappingCheck.given(claim, by: rule), let first = patterns.first else { continue }
-            // Every value must begin with an indexed prefix; the first pattern's literal text
-            // bounds which prefixes can do for all of them.
-            let text = Array(first.literalPrefix)
-            for length in 1...max(text.count, 1) where length <= text.count {
-                let key = claim + "\u{0}" + String(decoding: text[..<length], as: UTF8.self)
-                if let positions = byPrefix[key] { found.formUnion(positions) }
+            // Every value must begin (end) with an indexed text; the first pattern's literal
+            // text bounds which texts can do for all of them.
+            let text = Self.literal(first, end)
+            for length in 0..<text.count {
+                let part = end == .start ? text[...length] : text[(text.count - 1 - length)...]
+                if let positions = byText[Self.key(claim, end, part)] { found.formUnion(positions) }
             }
         }
         return found.sorted()
