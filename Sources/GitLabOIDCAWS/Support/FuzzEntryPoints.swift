@@ -88,8 +88,8 @@ public enum FuzzEntryPoints {
         }
     }
 
-    /// Pattern compilation and matching. The input is `pattern NUL value`; the compiled
-    /// matcher must agree with a plain backtracking matcher of the documented rules.
+    /// Pattern matching. The input is `pattern NUL value`; the matcher must agree with a
+    /// plain backtracking matcher of the documented rules.
     public static func pattern(_ input: [UInt8]) {
         let split = input.firstIndex(of: 0) ?? input.endIndex
         let source = String(decoding: input[..<split], as: UTF8.self)
