@@ -16,7 +16,8 @@ func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
-let targets = FuzzEntryPoints.targets + [("toml", { TOMLFuzz.run($0) })]
+let targets: [(name: String, run: @Sendable ([UInt8]) -> Void)] =
+    FuzzEntryPoints.targets + [(name: "toml", run: { TOMLFuzz.run($0) })]
 let name = getenv("FUZZ_TARGET").map { String(cString: $0) } ?? ""
 guard let target = targets.first(where: { $0.name == name }) else {
     let names = targets.map(\.name).joined(separator: ", ")
