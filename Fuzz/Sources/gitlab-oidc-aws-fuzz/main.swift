@@ -17,7 +17,7 @@ func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 }
 
 let targets: [(name: String, run: @Sendable ([UInt8]) -> Void)] =
-    FuzzEntryPoints.targets + [(name: "toml", run: { TOMLFuzz.run($0) })]
+    FuzzEntryPoints.targets + [(name: "toml", run: { @Sendable bytes in TOMLFuzz.run(bytes) })]
 let name = getenv("FUZZ_TARGET").map { String(cString: $0) } ?? ""
 guard let target = targets.first(where: { $0.name == name }) else {
     let names = targets.map(\.name).joined(separator: ", ")
