@@ -63,7 +63,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GitLabOIDCAWSTests",
-            dependencies: ["GitLabOIDCAWS", "GitLabOIDCAWSTestSupport"]
+            dependencies: ["GitLabOIDCAWS", "GitLabOIDCAWSTestSupport", "TOML"]
         ),
         // The TOML 1.0 reader: no dependencies, no Foundation.
         .target(name: "TOML"),

@@ -692,6 +692,7 @@ struct MappingReader {
         }
         var references: [RuleReference] = []
         references.reserveCapacity(array.count)
+        let overridesPlain = mapping.output != .webIdentity && !mapping.stsFIPS
         var number = 0
         for index in array.indices {
             number += 1
@@ -700,12 +701,84 @@ struct MappingReader {
                 error(value.line, "rule \(number) must be a table: write each rule as a [[rule]] section")
                 continue
             }
-            if let reference = readRule(table, at: index, number: number, mapping: mapping) {
+            if let match = Self.plainRule(table, overrides: overridesPlain) {
+                references.append(RuleReference(rule: index, match: match, skips: false))
+            } else if let reference = readRule(table, at: index, number: number, mapping: mapping) {
                 references.append(reference)
             }
         }
         guard errorCount == 0 else { return [] }
         return RuleList(document: RuleDocument(rules: array, references: references))
+    }
+
+    /// The `match` of a rule of the most common shape, which `readRule` would accept without
+    /// a warning: a string `name`, a valid `role`, a `match` of claims GitLab sends with
+    /// patterns of the right types, and (when `overrides`: the output is not `web-identity`
+    /// and `sts_fips` is off, which make them need more checks) a valid `region`, `duration`
+    /// or `policy_arns`. Nil for any other rule, which `readRule` then reads. Allocates nothing
+    /// and builds no message: most rules of a large mapping take only this path.
+    static func plainRule(_ table: TOMLTable, overrides: Bool) -> TOMLIndex? {
+        var match: TOMLIndex?
+        var hasRole = false
+        var position = table.startIndex
+        while position != table.endIndex {
+            defer { position = table.index(after: position) }
+            let entry = table[position]
+            let value = entry.value
+            switch entry.withKeyUTF8({ MappingLoader.ruleNames.index(of: $0) }) {
+            case 0?:
+                guard value.kind == .string else { return nil }
+            case 1?:
+                guard value.withUTF8({ RoleARN.problem(in: $0) == nil }) == true else { return nil }
+                hasRole = true
+            case 2?:
+                guard isPlainMatch(value) else { return nil }
+                match = position
+            case 4? where overrides:
+                guard value.withUTF8({ AWSRegion.problem(in: $0) == nil }) == true else { return nil }
+            case 5? where overrides:
+                guard let seconds = value.integer, seconds >= durationLimits.lowerBound,
+                    seconds <= durationLimits.upperBound
+                else { return nil }
+            case 8? where overrides:
+                guard isPlainPolicyList(value) else { return nil }
+            default:
+                return nil
+            }
+        }
+        return hasRole ? match : nil
+    }
+
+    /// A non-empty table of claims GitLab sends, each a string, integer or boolean, or a
+    /// non-empty list of them.
+    static func isPlainMatch(_ value: TOMLValue) -> Bool {
+        guard let match = value.table, match.count > 0 else { return false }
+        for condition in match {
+            guard condition.withKeyUTF8({ MappingLoader.claimNames.contains($0) }) else { return false }
+            let pattern = condition.value
+            switch pattern.kind {
+            case .string, .integer, .boolean:
+                continue
+            case .array:
+                guard let items = pattern.array, items.count > 0 else { return false }
+                for item in items {
+                    switch item.kind {
+                    case .string, .integer, .boolean: continue
+                    default: return false
+                    }
+                }
+            default:
+                return false
+            }
+        }
+        return true
+    }
+
+    /// `policy_arns` that `checkPolicyARNs` accepts: 1 to 10 policy ARNs.
+    static func isPlainPolicyList(_ value: TOMLValue) -> Bool {
+        if value.kind == .string { return value.withUTF8(isPolicyARN) == true }
+        guard let items = value.array, items.count > 0, items.count <= 10 else { return false }
+        return items.allSatisfy { $0.withUTF8(isPolicyARN) == true }
     }
 
     /// How messages name a rule: `rule 3 "deploy"`, or `rule 3` without a (string) name.

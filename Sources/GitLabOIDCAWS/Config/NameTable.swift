@@ -1,64 +1,82 @@
-import Glibc
-
 /// A fixed list of names (the keys a table allows, the claims GitLab sends), looked up by
 /// their UTF-8 bytes without allocating: the loader looks up every key of a large mapping.
 ///
-/// Each name is kept as one word (its length and first seven bytes) in a small hash table,
-/// so that a lookup costs one hash, usually one comparison of words, and a `memcmp` only for
-/// names longer than seven bytes.
-struct NameTable: Sendable {
+/// The names are kept by length, each as words of eight bytes, so that a lookup compares the
+/// first word of the few names of the key's length and, for the one that agrees, the rest.
+/// The table lives in memory of its own, written once by `init` and only read afterwards
+/// (hence `@unchecked Sendable`), so that a lookup touches no reference count.
+final class NameTable: @unchecked Sendable {
     let names: [String]
-    private let bytes: [[UInt8]]
-    /// Open addressing: each slot holds a name's position plus one (0: empty) and its word.
-    private let slots: [(position: Int, head: UInt64)]
-    private let mask: Int
+    /// Names longer than this many bytes are not in the table.
+    static let maximumLength = 32
+    private static let wordsPerName = maximumLength / 8
+    /// For each length from 0 to `maximumLength`: where its names start in `order`, then the end.
+    private let starts: UnsafeMutablePointer<Int>
+    /// The positions of the names, by length.
+    private let order: UnsafeMutablePointer<Int>
+    /// The words of the names, in `order`, `wordsPerName` each.
+    private let words: UnsafeMutablePointer<UInt64>
 
     init(_ names: [String]) {
+        precondition(names.allSatisfy { $0.utf8.count <= NameTable.maximumLength }, "a name longer than 32 bytes")
         self.names = names
-        bytes = names.map { Array($0.utf8) }
-        var size = 16
-        while size < names.count * 4 { size *= 2 }
-        var slots = [(position: Int, head: UInt64)](repeating: (0, 0), count: size)
-        for (position, name) in bytes.enumerated() {
-            let head = name.withUnsafeBufferPointer(NameTable.head)
-            var slot = NameTable.hash(head) & (size - 1)
-            while slots[slot].position != 0 { slot = (slot + 1) & (size - 1) }
-            slots[slot] = (position + 1, head)
+        let sorted = names.indices.sorted { (names[$0].utf8.count, $0) < (names[$1].utf8.count, $1) }
+        starts = .allocate(capacity: NameTable.maximumLength + 2)
+        order = .allocate(capacity: max(names.count, 1))
+        words = .allocate(capacity: max(names.count, 1) * NameTable.wordsPerName)
+        words.initialize(repeating: 0, count: max(names.count, 1) * NameTable.wordsPerName)
+        var next = 0
+        for length in 0...NameTable.maximumLength + 1 {
+            (starts + length).initialize(to: next)
+            while next < sorted.count && names[sorted[next]].utf8.count == length {
+                (order + next).initialize(to: sorted[next])
+                Array(names[sorted[next]].utf8).withUnsafeBufferPointer { bytes in
+                    for index in 0..<NameTable.wordsPerName {
+                        words[next * NameTable.wordsPerName + index] = NameTable.word(bytes, from: 8 * index)
+                    }
+                }
+                next += 1
+            }
         }
-        self.slots = slots
-        mask = size - 1
     }
 
-    /// The length and the first (up to) seven bytes of `key` in one word.
-    @inline(__always) static func head(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var word = UInt64(min(key.count, 255)) << 56
-        for index in 0..<min(key.count, 7) { word |= UInt64(key[index]) << (8 * UInt64(index)) }
+    deinit {
+        words.deallocate()
+        order.deallocate()
+        starts.deallocate()
+    }
+
+    /// Eight bytes from `start` (fewer at the end, zero-filled), little-endian.
+    @inline(__always) static func word(_ key: UnsafeBufferPointer<UInt8>, from start: Int) -> UInt64 {
+        if start + 8 <= key.count {
+            return UInt64(littleEndian: UnsafeRawPointer(key.baseAddress! + start).loadUnaligned(as: UInt64.self))
+        }
+        var word: UInt64 = 0
+        var index = start
+        while index < key.count {
+            word |= UInt64(key[index]) << (8 * UInt64(index - start))
+            index += 1
+        }
         return word
     }
 
-    @inline(__always) static func hash(_ head: UInt64) -> Int {
-        Int(truncatingIfNeeded: (head &* 0x9E37_79B9_7F4A_7C15) >> 40)
-    }
-
     /// The position of `key` in `names`, or nil.
-    func index(of key: UnsafeBufferPointer<UInt8>) -> Int? {
-        let head = NameTable.head(key)
-        return slots.withUnsafeBufferPointer { slots in
-            var slot = NameTable.hash(head) & mask
-            while true {
-                let entry = slots[slot]
-                if entry.position == 0 { return nil }
-                if entry.head == head {
-                    let position = entry.position - 1
-                    if key.count <= 7 { return position }
-                    let equal = bytes[position].withUnsafeBufferPointer { name in
-                        memcmp(name.baseAddress!, key.baseAddress!, key.count) == 0
-                    }
-                    if equal { return position }
-                }
-                slot = (slot + 1) & mask
+    @inline(__always) func index(of key: UnsafeBufferPointer<UInt8>) -> Int? {
+        let count = key.count
+        guard count <= NameTable.maximumLength else { return nil }
+        let first = NameTable.word(key, from: 0)
+        var candidate = starts[count]
+        let end = starts[count + 1]
+        while candidate < end {
+            let name = words + candidate * NameTable.wordsPerName
+            if name[0] == first {
+                var start = 8
+                while start < count && NameTable.word(key, from: start) == name[start / 8] { start += 8 }
+                if start >= count { return order[candidate] }
             }
+            candidate += 1
         }
+        return nil
     }
 
     func contains(_ key: UnsafeBufferPointer<UInt8>) -> Bool { index(of: key) != nil }

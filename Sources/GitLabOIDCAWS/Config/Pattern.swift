@@ -1,3 +1,5 @@
+import Glibc
+
 /// A claim pattern from the mapping file: `*` matches any run of characters except `/`,
 /// `**` (a run of two or more `*`) matches any run including `/`, and every other character
 /// (`.`, `?`, `[` too) is literal. A pattern always matches the whole claim value.
@@ -78,15 +80,23 @@ public struct Pattern: Hashable, Sendable, CustomStringConvertible {
 
     static let star = UInt8(ascii: "*")
 
+    /// Whether `count` bytes at `left` and `right` are equal (no bytes are always equal).
+    @inline(__always) static func equal(_ left: UnsafePointer<UInt8>?, _ right: UnsafePointer<UInt8>?, _ count: Int)
+        -> Bool
+    {
+        guard count > 0, let left, let right else { return true }
+        return memcmp(left, right, count) == 0
+    }
+
     /// Whether `value` matches the pattern whose source text (as written in the mapping file)
     /// is `source`, both UTF-8: the matcher. Allocates nothing for values up to a few
     /// kilobytes, and runs in O(pattern length × value length) at worst, with no recursion,
     /// so hostile patterns or claims cannot make it slow.
     public static func matches(source: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let firstStar = source.firstIndex(of: star) else {
-            return source.count == value.count && source.elementsEqual(value)
+            return source.count == value.count && equal(source.baseAddress, value.baseAddress, source.count)
         }
-        guard firstStar <= value.count, source[..<firstStar].elementsEqual(value[..<firstStar]) else { return false }
+        guard firstStar <= value.count, equal(source.baseAddress, value.baseAddress, firstStar) else { return false }
         let count = value.count
         return withUnsafeTemporaryAllocation(of: Bool.self, capacity: count + 1) { reachable in
             // reachable[i]: the pattern so far can consume exactly value[0..<i].
@@ -106,12 +116,14 @@ public struct Pattern: Hashable, Sendable, CustomStringConvertible {
                     }
                 } else {
                     while end < source.count && source[end] != star { end += 1 }
-                    let literal = source[index..<end]
+                    let literal = source.baseAddress.map { $0 + index }
+                    let length = end - index
                     var any = false
                     // Backwards, so that reachable[start] is read before it is overwritten.
                     for stop in stride(from: count, through: 0, by: -1) {
-                        let start = stop - literal.count
-                        let matched = start >= 0 && reachable[start] && literal.elementsEqual(value[start..<stop])
+                        let start = stop - length
+                        let matched =
+                            start >= 0 && reachable[start] && equal(literal, value.baseAddress.map { $0 + start }, length)
                         reachable[stop] = matched
                         any = any || matched
                     }

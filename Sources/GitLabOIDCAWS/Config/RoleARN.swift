@@ -68,6 +68,12 @@ public struct RoleARN: Hashable, Sendable, CustomStringConvertible {
     /// What keeps the UTF-8 `bytes` from being a role ARN; nil when they are one. Allocates
     /// nothing.
     public static func problem(in bytes: UnsafeBufferPointer<UInt8>) -> Problem? {
+        if let valid = commercialRoleIsValid(bytes) { return valid ? nil : .badRoleName }
+        return generalProblem(in: bytes)
+    }
+
+    /// `problem(in:)` for any text, field by field.
+    static func generalProblem(in bytes: UnsafeBufferPointer<UInt8>) -> Problem? {
         guard let fields = ARNFields(bytes), fields.equals(0, "arn") else { return .notAnARN }
         guard fields.equals(1, "aws") || fields.equals(1, "aws-cn") || fields.equals(1, "aws-us-gov") else {
             return .unknownPartition
@@ -89,6 +95,33 @@ public struct RoleARN: Hashable, Sendable, CustomStringConvertible {
         let nameLength = resource.upperBound - nameStart
         guard nameLength >= 1, nameLength <= 64 else { return .badRoleName }
         return nil
+    }
+
+    /// The common case, checked in one pass: `arn:aws:iam::<12 digits>:role/<path/name>`.
+    /// Whether its path and name are valid; nil when `bytes` do not start that way (the
+    /// general check then says what is wrong).
+    @inline(__always) static func commercialRoleIsValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
+        // "arn:aws:" "iam::" as two little-endian words, then ":role/".
+        guard bytes.count > 31, let base = bytes.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
+        guard raw.loadUnaligned(as: UInt64.self) == UInt64(littleEndian: 0x3A73_7761_3A6E_7261),
+            raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self) & 0xFF_FFFF_FFFF
+                == UInt64(littleEndian: 0x3A_3A6D_6169),
+            raw.loadUnaligned(fromByteOffset: 25, as: UInt32.self) == UInt32(littleEndian: 0x6C6F_723A),
+            raw.loadUnaligned(fromByteOffset: 29, as: UInt16.self) == UInt16(littleEndian: 0x2F65)
+        else { return nil }
+        for index in 13..<25 where bytes[index] &- 48 > 9 { return nil }
+        var nameStart = 31
+        for position in 31..<bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "/") {
+                nameStart = position + 1
+            } else if !isAllowed(byte) {
+                return false
+            }
+        }
+        let nameLength = bytes.count - nameStart
+        return nameLength >= 1 && nameLength <= 64
     }
 
     @inline(__always) private static func isAllowed(_ byte: UInt8) -> Bool {
@@ -116,18 +149,26 @@ struct ARNFields {
     private let colons: (Int, Int, Int, Int, Int)
 
     init?(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard let base = bytes.baseAddress else { return nil }
-        /// The position of the first `:` at or after `start`, or nil.
-        func colon(from start: Int) -> Int? {
-            guard start < bytes.count, let found = memchr(base + start, Int32(UInt8(ascii: ":")), bytes.count - start)
-            else { return nil }
-            return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        var colons = (0, 0, 0, 0, 0)
+        var found = 0
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: ":") {
+                switch found {
+                case 0: colons.0 = index
+                case 1: colons.1 = index
+                case 2: colons.2 = index
+                case 3: colons.3 = index
+                default: colons.4 = index
+                }
+                found += 1
+                if found == 5 { break }
+            }
+            index += 1
         }
-        guard let first = colon(from: 0), let second = colon(from: first + 1), let third = colon(from: second + 1),
-            let fourth = colon(from: third + 1), let fifth = colon(from: fourth + 1)
-        else { return nil }
+        guard found == 5 else { return nil }
         self.bytes = bytes
-        colons = (first, second, third, fourth, fifth)
+        self.colons = colons
     }
 
     /// The bytes of field `number` (0 to 5).

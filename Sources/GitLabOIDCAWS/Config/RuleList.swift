@@ -88,35 +88,35 @@ struct RuleDocument: Sendable {
     /// `RuleMatcher.select` on the document: each rule's conditions tested on the bytes of
     /// its patterns, no rule built but the ones selected (and, when none matches, the closest).
     func select(claims: Claims, continuingPast: (Rule) -> Bool) -> RuleSelection {
-        var cache = ClaimCache(claims: claims)
+        let cache = ClaimCache(claims: claims)
         var position = 0
         while position < references.count {
             defer { position += 1 }
-            guard matches(references[position], &cache) else { continue }
+            guard matches(references[position], cache) else { continue }
             let first = rule(at: position)
             var later: [Rule] = []
             if continuingPast(first) {
-                for next in position + 1..<references.count where matches(references[next], &cache) {
+                for next in position + 1..<references.count where matches(references[next], cache) {
                     later.append(rule(at: next))
                 }
             }
             return .matched(first: first, later: later)
         }
-        return .none(closest: closestMiss(&cache))
+        return .none(closest: closestMiss(cache))
     }
 
     func match(_ reference: RuleReference) -> TOMLTable? {
         rules[reference.rule].table?[reference.match].value.table
     }
 
-    func matches(_ reference: RuleReference, _ cache: inout ClaimCache) -> Bool {
+    func matches(_ reference: RuleReference, _ cache: ClaimCache) -> Bool {
         guard let match = match(reference) else { return false }
         for condition in match where !cache.holds(condition) { return false }
         return true
     }
 
     /// `RuleMatcher.closestMiss` on the document.
-    func closestMiss(_ cache: inout ClaimCache) -> RuleMiss? {
+    func closestMiss(_ cache: ClaimCache) -> RuleMiss? {
         var best: (position: Int, satisfied: Int, failed: Int)?
         for (position, reference) in references.enumerated() where !reference.skips {
             guard let match = match(reference) else { continue }
@@ -142,23 +142,42 @@ struct RuleDocument: Sendable {
 }
 
 /// The token's claims as bytes, looked up by the bytes of a `match` key: the first few dozen
-/// claim names a mapping uses are kept, so that most conditions cost one short comparison.
-struct ClaimCache {
+/// claim names a mapping uses are kept, in memory of the cache's own (no reference counting
+/// per condition), so that most conditions cost one short comparison.
+final class ClaimCache {
     let claims: Claims
-    private var names: [[UInt8]] = []
-    private var values: [[UInt8]?] = []
+    /// Slots in use.
+    private var count = 0
+    private static let capacity = 64
+    /// Per slot: the claim's name and value (nil base address: the token lacks the claim).
+    private let names: UnsafeMutablePointer<UnsafeMutableBufferPointer<UInt8>>
+    private let values: UnsafeMutablePointer<UnsafeMutableBufferPointer<UInt8>>
+    private let present: UnsafeMutablePointer<Bool>
 
     init(claims: Claims) {
         self.claims = claims
+        names = .allocate(capacity: ClaimCache.capacity)
+        values = .allocate(capacity: ClaimCache.capacity)
+        present = .allocate(capacity: ClaimCache.capacity)
+    }
+
+    deinit {
+        for slot in 0..<count {
+            names[slot].deallocate()
+            values[slot].deallocate()
+        }
+        names.deallocate()
+        values.deallocate()
+        present.deallocate()
     }
 
     /// Whether the claim named by `condition`'s key matches one of its patterns.
-    mutating func holds(_ condition: TOMLTable.Entry) -> Bool {
+    func holds(_ condition: TOMLTable.Entry) -> Bool {
         let patterns = condition.value
         let cached = condition.withKeyUTF8 { slot(for: $0) }
         if cached >= 0 {
-            guard let value = values[cached] else { return false }
-            return value.withUnsafeBufferPointer { ClaimCache.matches(patterns, $0) }
+            guard present[cached] else { return false }
+            return ClaimCache.matches(patterns, UnsafeBufferPointer(values[cached]))
         }
         let found: String? = condition.withKeyUTF8 { claims.string(String(decoding: $0, as: UTF8.self)) }
         guard var value = found else { return false }
@@ -166,17 +185,25 @@ struct ClaimCache {
     }
 
     /// The cache slot of a claim name, added when new; -1 when the cache is full.
-    private mutating func slot(for name: UnsafeBufferPointer<UInt8>) -> Int {
-        for index in names.indices where names[index].count == name.count {
-            let equal = names[index].withUnsafeBufferPointer { known in
-                name.isEmpty || memcmp(known.baseAddress!, name.baseAddress!, name.count) == 0
-            }
-            if equal { return index }
+    private func slot(for name: UnsafeBufferPointer<UInt8>) -> Int {
+        for slot in 0..<count where names[slot].count == name.count {
+            if name.isEmpty || memcmp(names[slot].baseAddress!, name.baseAddress!, name.count) == 0 { return slot }
         }
-        guard names.count < 64 else { return -1 }
-        names.append(Array(name))
-        values.append(claims.string(String(decoding: name, as: UTF8.self)).map { Array($0.utf8) })
-        return names.count - 1
+        guard count < ClaimCache.capacity else { return -1 }
+        let slot = count
+        var value = claims.string(String(decoding: name, as: UTF8.self))
+        (present + slot).initialize(to: value != nil)
+        (names + slot).initialize(to: ClaimCache.copy(name))
+        (values + slot).initialize(to: value?.withUTF8(ClaimCache.copy) ?? ClaimCache.copy(UnsafeBufferPointer(start: nil, count: 0)))
+        count += 1
+        return slot
+    }
+
+    /// `bytes` in memory of their own (at least one byte, so that there is an address).
+    private static func copy(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeMutableBufferPointer<UInt8> {
+        let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+        if let base = bytes.baseAddress { memory.initialize(from: base, count: bytes.count) }
+        return UnsafeMutableBufferPointer(start: memory, count: bytes.count)
     }
 
     /// Whether `claim` matches the pattern `value`, or one of the list `value`.

@@ -1,3 +1,5 @@
+import TOML
+
 /// The code the fuzz targets in `Fuzz/` run, and the unit test that replays their corpus.
 ///
 /// Each entry point takes arbitrary bytes, feeds them to one parser the hook exposes to
@@ -51,6 +53,7 @@ public enum FuzzEntryPoints {
     /// in the document (what the hook does) must agree with matching the rules built from it.
     public static func mapping(_ input: [UInt8]) {
         let lineCount = input.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+        if let document = try? TOMLDocument(parsing: input) { checkPlainRules(document) }
         do {
             let loaded = try MappingLoader.parse(bytes: input, path: "fuzz.toml", rules: .document)
             let mapping = loaded.mapping
@@ -85,6 +88,21 @@ public enum FuzzEntryPoints {
             precondition(!error.diagnostics.isEmpty, "a mapping was refused without a reason")
             precondition(!error.errors.isEmpty, "a mapping was refused without an error")
             for diagnostic in error.diagnostics { checkDiagnostic(diagnostic, lineCount: lineCount) }
+        }
+    }
+
+    /// A rule the loader's quick path accepts is one its full check accepts without a word.
+    static func checkPlainRules(_ document: TOMLDocument) {
+        guard let rules = document.root["rule"]?.array else { return }
+        for index in rules.indices {
+            guard let table = rules[index].table, let match = MappingReader.plainRule(table, overrides: true) else {
+                continue
+            }
+            var reader = MappingReader(path: "fuzz.toml")
+            let reference = reader.readRule(
+                table, at: index, number: 1, mapping: Mapping(issuer: "https://gitlab.example.com"))
+            precondition(reader.diagnostics.isEmpty, "the quick path accepted a rule with \(reader.diagnostics)")
+            precondition(reference?.match == match && reference?.skips == false, "the quick path found another match")
         }
     }
 

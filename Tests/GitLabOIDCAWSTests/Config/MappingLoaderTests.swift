@@ -1,4 +1,5 @@
 import GitLabOIDCAWSTestSupport
+import TOML
 import Glibc
 import Testing
 
@@ -521,5 +522,46 @@ import Testing
         let mapping = try MappingLoader.load(path: directory.path + "/m.toml").mapping
         #expect(mapping.rules.count == 300)
         #expect(mapping.rules[299].conditions[0].patterns == [Pattern("300")])
+    }
+}
+
+/// Most rules of a large mapping take the loader's quick path; it must accept only what the
+/// full check accepts without a word, and leave everything else to it.
+@Suite struct PlainRuleTests {
+    func plain(_ rule: String, settings: String = "") throws -> Bool {
+        let document = try TOMLDocument(parsing: Array(rule.utf8))
+        let table = try #require(document.root["rule"]?.array?.first?.table)
+        let quick = MappingReader.plainRule(table, overrides: true) != nil
+        var reader = MappingReader(path: "m.toml")
+        let full = reader.readRule(
+            table, at: try #require(document.root["rule"]?.array?.startIndex), number: 1,
+            mapping: Mapping(issuer: "https://gitlab.example.com"))
+        if quick { #expect(full != nil && reader.diagnostics.isEmpty, "\(rule): \(reader.diagnostics)") }
+        return quick
+    }
+
+    @Test func theCommonShapesTakeIt() throws {
+        #expect(try plain("[[rule]]\nrole = \"arn:aws:iam::111122223333:role/r\"\nmatch = { project_path = \"g/*\", ref = [\"main\", 1, true] }\n"))
+        #expect(try plain("[[rule]]\nname = \"n\"\nrole = \"arn:aws-cn:iam::111122223333:role/p/r\"\nduration = 1800\nregion = \"eu-west-1\"\npolicy_arns = [\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]\n[rule.match]\nproject_id = 4\n"))
+    }
+
+    @Test(arguments: [
+        "role = \"arn:aws:iam::111122223333:role/r\"\nmatch = { projet_path = \"g/*\" }",
+        "role = \"arn:aws:iam::111122223333:role/r\"\nmatch = { project_path = 1.5 }",
+        "role = \"arn:aws:iam::111122223333:role/r\"\nmatch = { project_path = [] }",
+        "role = \"arn:aws:iam::111122223333:role/r\"\nmatch = {}",
+        "role = \"arn:aws:iam::1111:role/r\"\nmatch = { ref = \"main\" }",
+        "role = \"arn:aws:iam::111122223333:role/r\"\nmatch = { ref = \"main\" }\nduration = 60",
+        "role = \"arn:aws:iam::111122223333:role/r\"\nmatch = { ref = \"main\" }\nregion = \"eu-wset-1\"",
+        "role = \"arn:aws:iam::111122223333:role/r\"\nmatch = { ref = \"main\" }\nsession_name = \"{nope}\"",
+        "role = \"arn:aws:iam::111122223333:role/r\"\nmatch = { ref = \"main\" }\nprofile = \"p\"",
+        "role = \"arn:aws:iam::111122223333:role/r\"\nmatch = { ref = \"main\", on_no_match = \"fail\" }",
+        "role = \"arn:aws:iam::111122223333:role/r\"",
+        "name = 1\nrole = \"arn:aws:iam::111122223333:role/r\"\nmatch = { ref = \"main\" }",
+        "skip = true\nmatch = { ref = \"main\" }",
+        "role = \"arn:aws:iam::111122223333:role/r\"\nmatch = { ref = \"main\" }\npolicy_arns = []",
+    ])
+    func everythingElseIsLeftToTheFullCheck(rule: String) throws {
+        #expect(try !plain("[[rule]]\n" + rule + "\n"))
     }
 }
