@@ -76,7 +76,7 @@ struct Parser {
         position = bodyStart
         // Enough for typical documents (mapping files have one node per 18 to 30 bytes), so that
         // the arena rarely grows (growing copies it); pages never written cost nothing.
-        arena = NodeArena(capacity: count / 12 + 16, expected: count / 24)
+        arena = NodeArena(capacity: count / 12 + 16, expected: count / 16)
         nodes = arena.nodes
         links = arena.links
         capacity = arena.capacity

@@ -113,7 +113,7 @@ import Glibc
 /// system's transparent huge page setting decides), which halves the cost of faulting in a
 /// 100,000-rule mapping. Smaller buffers come from `malloc`.
 enum PageMemory {
-    static let threshold = 1 << 20
+    static let threshold = 256 << 10
     static let hugeThreshold = 4 << 20
 
     /// `bytes` bytes, zeroed, the first `populated` of them faulted in; nil below `threshold`
