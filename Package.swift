@@ -11,8 +11,7 @@ let package = Package(
         .library(name: "TOMLTestSupport", targets: ["TOMLTestSupport"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
         // Headers only: the hook loads libcurl with dlopen on its first request (LibCurl.swift).
@@ -38,10 +37,7 @@ let package = Package(
         ),
         .target(
             name: "GitLabOIDCAWS",
-            dependencies: [
-                "CCurl", "CJansson", "CSupport",
-                .product(name: "TOMLKit", package: "TOMLKit"),
-            ],
+            dependencies: ["CCurl", "CJansson", "CSupport", "TOML"],
             swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
         .executableTarget(
@@ -67,7 +63,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GitLabOIDCAWSTests",
-            dependencies: ["GitLabOIDCAWS", "GitLabOIDCAWSTestSupport"]
+            dependencies: ["GitLabOIDCAWS", "GitLabOIDCAWSTestSupport", "TOML"]
         ),
         // The TOML 1.0 reader: no dependencies, no Foundation.
         .target(name: "TOML"),

@@ -74,7 +74,9 @@ struct Parser {
         self.classes = classes
         bodyStart = count >= 3 && text[0] == 0xEF && text[1] == 0xBB && text[2] == 0xBF ? 3 : 0
         position = bodyStart
-        arena = NodeArena(capacity: count / 20 + 16)
+        // Enough for typical documents (mapping files have one node per 18 to 30 bytes), so that
+        // the arena rarely grows (growing copies it); pages never written cost nothing.
+        arena = NodeArena(capacity: count / 12 + 16, expected: count / 16)
         nodes = arena.nodes
         links = arena.links
         capacity = arena.capacity

@@ -163,6 +163,9 @@ public struct TOMLValue: Sendable {
         return storage.position(of: entry.valueOffset, line: entry.line)
     }
 
+    /// The line where the value starts (`position.line`, without counting the column).
+    @inlinable public var line: Int { Int(entry.line) }
+
     /// The value of a string, decoded (escapes resolved, CRLF line breaks read as LF).
     @inlinable public var string: String? {
         withUTF8 { String(decoding: $0, as: UTF8.self) }
@@ -299,6 +302,10 @@ public struct TOMLTable: Sendable, Collection {
             let entry = storage.nodes[Int(node)]
             return storage.position(of: entry.keyOffset, line: entry.line)
         }
+
+        /// The line of the key (`keyPosition.line`, without counting the column). A key and the
+        /// start of its value are always on one line.
+        @inlinable public var line: Int { Int(storage.nodes[Int(node)].line) }
 
         @inlinable public var value: TOMLValue { TOMLValue(storage: storage, node: node) }
     }

@@ -33,6 +33,9 @@ def test_admin_guide_documents_every_mapping_key():
     assert top <= table_keys(text, "### Top-level keys"), top - table_keys(text, "### Top-level keys")
     rule = set(swift_string_list("ruleKeys"))
     assert rule <= table_keys(text, "### Rule keys"), rule - table_keys(text, "### Rule keys")
+    chain = set(swift_string_list("chainKeys"))
+    documented = table_keys(text, "#### Chain keys") | {"session_policy", "policy_arns"}
+    assert chain <= documented, chain - documented
 
 
 def slug(heading: str) -> str:

@@ -181,7 +181,7 @@ enum ExchangeCheck {
             configPath: context.configPath, envFileOverride: job.envFile, environment: context.environment,
             clock: context.clock, transport: session.transport, files: sink, log: { lines.append($0) },
             executablePath: context.executablePath, workingDirectory: context.workingDirectory)
-        hookContext.loadMapping = { (_, _) throws(ConfigError) in HookMapping(session.mapping) }
+        hookContext.loadMapping = { (_) throws(ConfigError) in session.mapping }
         let shadow =
             plan.mode == .shadow ? "; with mode = \"shadow\" the hook itself would not call STS" : ""
         do throws(HookFailure) {

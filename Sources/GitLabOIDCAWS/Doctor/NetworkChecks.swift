@@ -71,6 +71,8 @@ enum NetworkChecks {
     /// What to do about a network failure on the way to `host`.
     static func advice(for error: TransportError, host: String) -> String {
         switch error.kind {
+        case let .caFile(path):
+            return "make `ca_file` \(path) a readable PEM bundle of the CAs to trust, or remove the setting"
         case .tls:
             return
                 "make \(host)'s certificate trusted: give its CA's PEM bundle as `ca_file` (or add it to this host's or image's CA store)"

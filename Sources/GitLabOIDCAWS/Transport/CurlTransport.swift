@@ -158,6 +158,8 @@ public final class CurlTransport: HTTPTransport {
             CURLE_HTTP2_STREAM:
             return .broken
         case CURLE_FILESIZE_EXCEEDED: return .tooLarge(limit: settings.maximumResponseBytes)
+        case CURLE_SSL_CACERT_BADFILE where settings.caFile != nil:
+            return .caFile(path: settings.caFile ?? "")
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM,
             CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
             return .tls

@@ -169,7 +169,7 @@ import Testing
     @Test func everyEndpointIsCheckedOnceWithTheRulesUsingIt() {
         var mapping = DoctorHarness.mapping()
         let base = mapping.rules[0]
-        mapping.rules += [
+        mapping.rules = RuleList(Array(mapping.rules) + [
             Rule(
                 number: 2, line: 20, name: nil, role: MappingFixtures.role("eu"), conditions: base.conditions,
                 region: "eu-west-1"),
@@ -177,7 +177,7 @@ import Testing
                 number: 3, line: 30, name: nil, role: MappingFixtures.role("again"), conditions: base.conditions,
                 chain: [ChainHop(role: MappingFixtures.role("target"), line: 32)]),
             Rule(number: 4, line: 40, name: "nothing", conditions: base.conditions, action: .skip),
-        ]
+        ])
         let harness = DoctorHarness(mapping: mapping)
         harness.serveSTS()
         harness.serveSTS(Self.euWest, probe: STSAnswers.error("InvalidClientTokenId", status: 403))
