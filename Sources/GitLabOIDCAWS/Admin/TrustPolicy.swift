@@ -46,8 +46,6 @@ public struct RoleTrust: Sendable {
     /// `sub` patterns with IAM's meaning (every wildcard crosses `/`), none included in
     /// another; empty when no rule assumes the role with a job's token.
     public let subjects: [Pattern]
-    /// The `sub` patterns of `rules` with the rules' own meaning (`*` stops at `/`).
-    public let ruleSubjects: [Pattern]
     /// Every chain hop that assumes the role, in file order.
     public let chainEntries: [ChainEntry]
     /// Conditions the policy cannot enforce and places where it admits more than the rules.
@@ -144,22 +142,19 @@ public enum TrustPolicy {
     public static func trust(for role: RoleARN, mapping: Mapping) -> RoleTrust {
         let rules = mapping.rules.filter { $0.role == role }
         var subjects: [Pattern] = []
-        var ruleSubjects: [Pattern] = []
         var notes: [ConfigDiagnostic] = []
         for rule in rules {
             var derivation = RuleSubjects(rule: rule, role: role, file: mapping.path)
-            let derived = derivation.derive()
-            ruleSubjects += derived
-            subjects += derived.map(\.widened)
+            subjects += derivation.derive().map(\.widened)
             notes += derivation.notes
         }
         subjects = narrowest(subjects)
         let entries = chainEntries(into: role, mapping: mapping)
         notes += chainNotes(entries, role: role, mapping: mapping)
         let trust = RoleTrust(
-            role: role, rules: rules, subjects: subjects, ruleSubjects: ruleSubjects, chainEntries: entries, notes: notes)
+            role: role, rules: rules, subjects: subjects, chainEntries: entries, notes: notes)
         return RoleTrust(
-            role: role, rules: rules, subjects: subjects, ruleSubjects: ruleSubjects, chainEntries: entries,
+            role: role, rules: rules, subjects: subjects, chainEntries: entries,
             notes: (notes + documentNotes(trust, mapping: mapping)).sortedByLine())
     }
 
@@ -268,11 +263,15 @@ public enum TrustPolicy {
         var notes: [ConfigDiagnostic] = []
         /// The claims whose conditions the `sub` patterns carry.
         var enforced: Set<String> = []
+        /// The patterns for a claim the rule does not test: everything, for the policy (IAM
+        /// cannot say less); what GitLab can send, for `audit`'s examples.
+        let everyValue: (String) -> [Pattern]
 
-        init(rule: Rule, role: RoleARN, file: String) {
+        init(rule: Rule, role: RoleARN, file: String, everyValue: @escaping (String) -> [Pattern] = { _ in [Pattern("**")] }) {
             self.rule = rule
             self.role = role
             self.file = file
+            self.everyValue = everyValue
         }
 
         mutating func derive() -> [Pattern] {
@@ -306,7 +305,7 @@ public enum TrustPolicy {
         /// without `/`), else everything.
         mutating func projectPathPatterns() -> [Pattern] {
             if rule.condition(on: "project_path") != nil { return component("project_path") }
-            guard let namespace = rule.condition(on: "namespace_path") else { return [Pattern("**")] }
+            guard let namespace = rule.condition(on: "namespace_path") else { return everyValue("project_path") }
             enforced.insert("namespace_path")
             let paths = namespace.patterns.map { Pattern($0.source + "/*") }
             reportBreadth(
@@ -344,7 +343,7 @@ public enum TrustPolicy {
 
         /// The patterns of the rule's condition on `claim`, or everything.
         mutating func component(_ claim: String) -> [Pattern] {
-            guard let condition = rule.condition(on: claim) else { return [Pattern("**")] }
+            guard let condition = rule.condition(on: claim) else { return everyValue(claim) }
             enforced.insert(claim)
             reportBreadth(of: condition.patterns, as: claim, condition: condition)
             return condition.patterns

@@ -1,0 +1,76 @@
+import ArgumentParser
+import GitLabOIDCAWS
+
+extension Audit.Format: ExpressibleByArgument {}
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Compare each mapped role's live IAM trust policy with the mapping.",
+        discussion: """
+            Reads every role the mapping assumes (with jobs' tokens or in chains) with IAM \
+            GetRole, using the credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and \
+            AWS_SESSION_TOKEN (it needs iam:GetRole; STS GetCallerIdentity tells it their \
+            account), and compares each trust policy with the one `trust-policy` prints. Per \
+            role: in line, admits more than the mapping (a statement and a request it accepts \
+            that the mapping never makes), admits less (a request the mapping makes that IAM \
+            would deny), could not be fully analysed (Deny statements, condition keys or \
+            patterns audit does not model), missing, not readable with these credentials, or \
+            could not be audited. Roles of other accounts are not readable: audit each \
+            account with its own credentials and --account.
+
+            Exit status: 0 every audited role is in line, 1 any role is not (or STS or IAM \
+            cannot be reached, or --account names no mapped account), 2 invalid mapping file \
+            or no credentials, 64 bad usage.
+            """
+    )
+
+    @OptionGroup var options: ConfigOption
+
+    @Option(name: .long, help: "IAM endpoint URL (default: the partition's global endpoint, https://iam.amazonaws.com/).")
+    var endpointURL: String?
+
+    @Option(
+        name: .long,
+        help: "STS endpoint URL for GetCallerIdentity (default: --endpoint-url when given, else https://sts.amazonaws.com/).")
+    var stsEndpointURL: String?
+
+    @Option(name: .long, help: "Audit only the roles of this 12-digit account.")
+    var account: String?
+
+    @Option(name: .long, help: "Output format: text or json.")
+    var format: Audit.Format = .text
+
+    func validate() throws {
+        if let account, !AWSAccount.isValid(account) {
+            throw ValidationError("--account \"\(account)\" is not a 12-digit AWS account id")
+        }
+        for (name, value) in [("--endpoint-url", endpointURL), ("--sts-endpoint-url", stsEndpointURL)] {
+            guard let value else { continue }
+            if case let .failure(problem) = EndpointURL.parse(value) {
+                throw ValidationError("\(name) \"\(value)\": \(problem)")
+            }
+        }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let mapping = try MappingLoader.load(path: options.config).mapping
+            let report: AuditReport
+            do {
+                report = try Audit.run(
+                    mapping: mapping, account: account, iamEndpoint: endpointURL, stsEndpoint: stsEndpointURL,
+                    environment: processEnvironment, transport: CurlTransport(environment: processEnvironment),
+                    log: Console.log)
+            } catch AuditError.noCredentials {
+                Console.error(AuditError.noCredentials)
+                return 2
+            }
+            switch format {
+            case .text: Console.print(report.text)
+            case .json: Console.print(report.json.prettyText)
+            }
+            return report.isInLine ? 0 : 1
+        }
+    }
+}
