@@ -27,12 +27,17 @@ struct AuditCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOption
 
-    @Option(name: .long, help: "IAM endpoint URL (default: the partition's global endpoint, https://iam.amazonaws.com/).")
+    @Option(
+        name: .long,
+        help: "IAM endpoint URL (default: $AWS_ENDPOINT_URL_IAM, else $AWS_ENDPOINT_URL, else https://iam.amazonaws.com/).")
     var endpointURL: String?
 
     @Option(
         name: .long,
-        help: "STS endpoint URL for GetCallerIdentity (default: --endpoint-url when given, else https://sts.amazonaws.com/).")
+        help: """
+            STS endpoint URL for GetCallerIdentity (default: $AWS_ENDPOINT_URL_STS, else --endpoint-url or \
+            $AWS_ENDPOINT_URL, else https://sts.amazonaws.com/).
+            """)
     var stsEndpointURL: String?
 
     @Option(name: .long, help: "Audit only the roles of this 12-digit account.")
@@ -41,14 +46,28 @@ struct AuditCommand: ParsableCommand {
     @Option(name: .long, help: "Output format: text or json.")
     var format: Audit.Format = .text
 
+    /// The endpoints to use and where each came from: the options, else the variables AWS's
+    /// SDKs read. Local stand-ins for AWS (moto, LocalStack) serve IAM and STS at one URL, so
+    /// `--endpoint-url` and `AWS_ENDPOINT_URL` apply to STS too.
+    func endpoints() -> (iam: (url: String, source: String)?, sts: (url: String, source: String)?) {
+        func option(_ value: String?, _ name: String) -> (url: String, source: String)? { value.map { ($0, name) } }
+        func variable(_ name: String) -> (url: String, source: String)? {
+            processEnvironment(name).flatMap { $0.isEmpty ? nil : ($0, "$" + name) }
+        }
+        let everyService = option(endpointURL, "--endpoint-url") ?? variable("AWS_ENDPOINT_URL")
+        let iam = option(endpointURL, "--endpoint-url") ?? variable("AWS_ENDPOINT_URL_IAM") ?? variable("AWS_ENDPOINT_URL")
+        let sts = option(stsEndpointURL, "--sts-endpoint-url") ?? variable("AWS_ENDPOINT_URL_STS") ?? everyService
+        return (iam, sts)
+    }
+
     func validate() throws {
         if let account, !AWSAccount.isValid(account) {
             throw ValidationError("--account \"\(account)\" is not a 12-digit AWS account id")
         }
-        for (name, value) in [("--endpoint-url", endpointURL), ("--sts-endpoint-url", stsEndpointURL)] {
-            guard let value else { continue }
-            if case let .failure(problem) = EndpointURL.parse(value) {
-                throw ValidationError("\(name) \"\(value)\": \(problem)")
+        let (iam, sts) = endpoints()
+        for endpoint in [iam, sts].compactMap({ $0 }) {
+            if case let .failure(problem) = EndpointURL.parse(endpoint.url) {
+                throw ValidationError("\(endpoint.source) \"\(endpoint.url)\": \(problem)")
             }
         }
     }
@@ -58,8 +77,9 @@ struct AuditCommand: ParsableCommand {
             let mapping = try MappingLoader.load(path: options.config).mapping
             let report: AuditReport
             do {
+                let (iam, sts) = endpoints()
                 report = try Audit.run(
-                    mapping: mapping, account: account, iamEndpoint: endpointURL, stsEndpoint: stsEndpointURL,
+                    mapping: mapping, account: account, iamEndpoint: iam?.url, stsEndpoint: sts?.url,
                     environment: processEnvironment, transport: CurlTransport(environment: processEnvironment),
                     log: Console.log)
             } catch AuditError.noCredentials {
