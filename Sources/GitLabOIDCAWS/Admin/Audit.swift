@@ -199,7 +199,8 @@ public enum Audit {
         if let account {
             roles = roles.filter { $0.account == account }
             guard !roles.isEmpty else {
-                throw .noRoleInAccount(account: account, accounts: TrustPolicyComparison.uniqued(allRoles.map(\.account)))
+                let accounts = TrustPolicyComparison.uniqued(allRoles.map(\.account))
+                throw .noRoleInAccount(account: account, accounts: accounts)
             }
         }
         guard let first = roles.first else { return AuditReport(caller: nil, account: account, roles: []) }
@@ -215,8 +216,8 @@ public enum Audit {
         let caller: CallerIdentity
         do {
             caller = try CallerIdentity.fetch(
-                endpoint: sts.url, region: sts.region, credentials: credentials, transport: transport, settings: settings,
-                retrier: retrier)
+                endpoint: sts.url, region: sts.region, credentials: credentials, transport: transport,
+                settings: settings, retrier: retrier)
         } catch {
             throw .callerIdentity(error, accessKeyID: credentials.accessKeyID)
         }

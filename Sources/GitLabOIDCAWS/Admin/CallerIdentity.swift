@@ -42,7 +42,8 @@ public struct CallerIdentity: Equatable, Sendable {
         endpoint: String, region: String, credentials: SigV4.Credentials, transport: any HTTPTransport,
         settings: TransportSettings, retrier: Retrier
     ) throws(STSError) -> CallerIdentity {
-        let unsigned = HTTPRequest(url: endpoint, method: .post, headers: STS.formHeaders, body: Array(requestBody.utf8))
+        let unsigned = HTTPRequest(
+            url: endpoint, method: .post, headers: STS.formHeaders, body: Array(requestBody.utf8))
         return try retrier.run(
             "STS GetCallerIdentity",
             operation: { (timeout: Double) throws(STSError) -> CallerIdentity in

@@ -75,7 +75,8 @@ public struct RoleTrust: Sendable {
                 }
             } else {
                 grants.append(
-                    ChainGrant(principals: [entry.previous], externalID: entry.hop.externalID, tagSession: entry.tagsSession))
+                    ChainGrant(
+                        principals: [entry.previous], externalID: entry.hop.externalID, tagSession: entry.tagsSession))
             }
         }
         return grants
@@ -199,7 +200,10 @@ public enum TrustPolicy {
             }
             let others = mapping.rules.filter { rule in
                 guard rule.number != entry.rule.number, let roles = rule.assumption?.roles else { return false }
-                return roles.indices.contains { roles[$0] == entry.previous && (roles.indices.contains($0 + 1) ? roles[$0 + 1] != role : true) }
+                // The previous role, not followed by this hop's role.
+                return roles.indices.contains { index in
+                    roles[index] == entry.previous && (index + 1 == roles.count || roles[index + 1] != role)
+                }
             }
             if !others.isEmpty {
                 let labels = others.map(\.label).joined(separator: ", ")
@@ -535,10 +539,9 @@ public enum TrustPolicy {
     /// role names are unique in an account, so labels are unique in any mapping.
     public static func terraformName(_ role: RoleARN) -> String {
         let name = role.name
-        let plain = name.unicodeScalars.allSatisfy { $0.isASCII && (isASCIILetterOrDigit($0) || $0 == "_" || $0 == "-") }
-        if plain, let first = name.unicodeScalars.first, first == "_" || (isASCIILetterOrDigit(first) && !("0"..."9").contains(first)),
-            role.partition == "aws", role.resource == name
-        {
+        let allowed = name.unicodeScalars.allSatisfy { isASCIILetterOrDigit($0) || $0 == "_" || $0 == "-" }
+        let startsWell = name.unicodeScalars.first.map { !("0"..."9").contains($0) && $0 != "-" } ?? false
+        if allowed && startsWell && role.partition == "aws" && role.resource == name {
             return "\(name)_\(role.account)_trust"
         }
         let hash = String(fnv1a(role.description), radix: 16)

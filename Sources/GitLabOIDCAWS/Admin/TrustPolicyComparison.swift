@@ -59,7 +59,9 @@ public struct TrustExpectation: Sendable {
             : ["branch", "tag"].map { Pattern("project_path:*/**:ref_type:\($0):ref:**") }
         var lengths: [(String, Int)] = []
         for rule in trust.rules {
-            if let settings = EffectiveSettings(rule: rule, mapping: mapping) { lengths.append((rule.reference, settings.duration)) }
+            if let settings = EffectiveSettings(rule: rule, mapping: mapping) {
+                lengths.append((rule.reference, settings.duration))
+            }
         }
         for entry in trust.chainEntries {
             if let settings = EffectiveSettings(rule: entry.rule, mapping: mapping) {
@@ -184,7 +186,9 @@ public enum TrustPolicyComparison {
         var host: String { expected.host }
         var previousRoles: [RoleARN] {
             var roles: [RoleARN] = []
-            for entry in expected.trust.chainEntries where !roles.contains(entry.previous) { roles.append(entry.previous) }
+            for entry in expected.trust.chainEntries where !roles.contains(entry.previous) {
+                roles.append(entry.previous)
+            }
             return roles
         }
 
@@ -279,7 +283,9 @@ public enum TrustPolicyComparison {
                     }
                 }
                 found[name, default: []].append(
-                    Test(key: condition.key, operatorName: condition.test.rawValue, values: condition.values, patterns: patterns))
+                    Test(
+                        key: condition.key, operatorName: condition.test.rawValue, values: condition.values,
+                        patterns: patterns))
             }
             return found
         }
@@ -420,7 +426,9 @@ public enum TrustPolicyComparison {
                     // Several sub tests of one statement must all hold; use one that the
                     // others include, which is then their intersection.
                     let narrowest = statement.sub.first { candidate in
-                        statement.sub.allSatisfy { other in PatternInclusion.isIncluded([candidate.patterns], in: other.patterns) }
+                        statement.sub.allSatisfy { other in
+                            PatternInclusion.isIncluded([candidate.patterns], in: other.patterns)
+                        }
                     }
                     if let narrowest {
                         union += narrowest.patterns
@@ -522,7 +530,8 @@ public enum TrustPolicyComparison {
                                 .admitsMore, statement: statement.label,
                                 "has no sts:ExternalId condition, where the mapping sends one (\(sentText))"))
                     } else {
-                        switch PatternInclusion.check(statement.externalID.map(\.patterns), in: sent.map(Pattern.init)) {
+                        let accepted = statement.externalID.map(\.patterns)
+                        switch PatternInclusion.check(accepted, in: sent.map(Pattern.init)) {
                         case .included: break
                         case let .notIncluded(witness):
                             let test = statement.externalID.first { $0.admits(witness) } ?? statement.externalID[0]
