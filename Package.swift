@@ -50,6 +50,12 @@ let package = Package(
             ],
             swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
+        // Test doubles and fixtures shared by the Swift tests; never part of the product.
+        .target(
+            name: "GitLabOIDCAWSTestSupport",
+            dependencies: ["GitLabOIDCAWS"],
+            path: "Tests/GitLabOIDCAWSTestSupport"
+        ),
         // Test-only: runs the library's SigV4, STS AssumeRole and IAM GetRole code for the Python
         // tests (botocore, the STS double, moto). Not a product; nothing installs it.
         .executableTarget(
@@ -59,7 +65,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GitLabOIDCAWSTests",
-            dependencies: ["GitLabOIDCAWS"]
+            dependencies: ["GitLabOIDCAWS", "GitLabOIDCAWSTestSupport"]
         ),
     ]
 )

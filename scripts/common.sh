@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC1090,SC2034
-# Shell helpers shared by install.sh, bench/run.sh, demo/run.sh and scripts/bundle-proof.sh
+# Shell helpers shared by install.sh, test.sh, bench/run.sh and demo/run.sh
 # (sourced, not run).
 #
 # The caller sets PROG (its name, for messages) before sourcing this file.

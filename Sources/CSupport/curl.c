@@ -68,6 +68,10 @@ CURLcode goa_curl_setopt_string(CURL *handle, CURLoption option, const char *val
 CURLcode goa_curl_setopt_pointer(CURL *handle, CURLoption option, void *value) {
     return api.easy_setopt(handle, option, value);
 }
+CURLcode goa_curl_setopt_blob(CURL *handle, CURLoption option, const void *data, size_t length) {
+    struct curl_blob blob = {(void *)data, length, CURL_BLOB_COPY};
+    return api.easy_setopt(handle, option, &blob);
+}
 CURLcode goa_curl_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value) {
     return api.easy_setopt(handle, option, value);
 }

@@ -11,13 +11,19 @@ enum Console {
         write(prefix + LogText.oneLine(line, limit: 4096) + "\n", to: STDERR_FILENO)
     }
 
-    /// An error for the job log (stderr): config errors as compiler-style lines.
-    static func error(_ error: Error) {
-        if let config = error as? ConfigError {
+    /// An error of an administrator's command (stderr): config errors as compiler-style lines.
+    static func error(_ error: AdminFailure) {
+        if case let .configuration(config) = error {
             for diagnostic in config.diagnostics { report(diagnostic.description) }
             return
         }
-        write(prefix + "error: " + LogText.oneLine("\(error)", limit: 4096) + "\n", to: STDERR_FILENO)
+        log("error: \(error)")
+    }
+
+    /// A failure of `credential-process` (stderr, which SDKs show in the job log), worded as
+    /// the hook words its own.
+    static func failure(_ failure: HookFailure) {
+        for line in failure.logLines(help: nil) { log(line) }
     }
 
     /// A finding for stderr (already `FILE:LINE: severity: message`), kept on one line.

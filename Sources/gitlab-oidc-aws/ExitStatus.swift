@@ -1,19 +1,15 @@
 import GitLabOIDCAWS
 
-/// The one place where errors become exit codes.
+/// The one place where failures become exit codes.
 ///
 /// 0 = done or nothing to do; 1 = the job wanted credentials and could not get them;
 /// 2 = the mapping file (or the job environment file's location) is unusable; 64 = bad usage.
 enum ExitStatus {
-    static func code(for error: Error) -> Int32 {
-        switch error {
-        case is ConfigError: return 2
-        case let error as OutputError: return error == .noEnvFile ? 2 : 1
-        case is TokenError, is KeySetError, is STSError, is TransportError, is HookError, is UnmappedRoleError,
-            is CredentialProcessError:
-            return 1
-        case is UsageError: return 64
-        default: return 1
+    static func code(for category: ExitCategory) -> Int32 {
+        switch category {
+        case .credentialsUnavailable: return 1
+        case .invalidConfiguration: return 2
+        case .usage: return 64
         }
     }
 
@@ -24,7 +20,31 @@ enum ExitStatus {
     static let strictWarnings: Int32 = 1
 }
 
-/// A command line that parses but cannot be acted on.
-struct UsageError: Error, CustomStringConvertible {
-    let description: String
+/// What `explain` and `trust-policy` can end with.
+enum AdminFailure: UserFacingError {
+    case configuration(ConfigError)
+    /// `explain --token-file` names a file that cannot be read.
+    case tokenFile(FileError)
+    case token(TokenError)
+    case unmappedRole(UnmappedRoleError)
+
+    var exitCategory: ExitCategory {
+        switch self {
+        case let .configuration(error): return error.exitCategory
+        case .tokenFile: return .credentialsUnavailable
+        case let .token(error): return error.exitCategory
+        case let .unmappedRole(error): return error.exitCategory
+        }
+    }
+
+    var responsibility: Responsibility { .runnerAdministrator }
+
+    var description: String {
+        switch self {
+        case let .configuration(error): return error.description
+        case let .tokenFile(error): return error.description
+        case let .token(error): return error.description
+        case let .unmappedRole(error): return error.description
+        }
+    }
 }

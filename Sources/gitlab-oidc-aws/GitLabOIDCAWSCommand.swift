@@ -30,14 +30,7 @@ extension GitLabOIDCAWSCommand {
         if arguments.first == HookCommand.configuration.commandName,
             let plain = HookCommand.plainArguments(arguments.dropFirst())
         {
-            do {
-                try HookCommand.execute(config: plain.config, envFile: plain.envFile)
-                finish(0)
-            } catch let code as ExitCode {
-                finish(code.rawValue)
-            } catch {
-                finish(ExitStatus.code(for: error))
-            }
+            finish(HookCommand.execute(config: plain.config, envFile: plain.envFile))
         }
         main(nil)
     }
@@ -65,22 +58,18 @@ struct ConfigOption: ParsableArguments {
     var config: String = ConfigOption.defaultPath
 }
 
-/// Runs `body`, printing any error and exiting with its status.
-func runReportingErrors(_ body: () throws -> Int32) throws {
+/// Runs `body`; a failure is printed by `report` and ends the command with its exit status,
+/// as does a status other than 0.
+func runReportingErrors<Failure: UserFacingError>(
+    _ body: () throws(Failure) -> Int32, report: (Failure) -> Void
+) throws {
     FileSystem.ignoreWriteSignals()
     let status: Int32
-    do {
+    do throws(Failure) {
         status = try body()
-    } catch let error as ExitCode {
-        throw error
     } catch {
-        Console.error(error)
-        throw ExitCode(ExitStatus.code(for: error))
+        report(error)
+        throw ExitCode(ExitStatus.code(for: error.exitCategory))
     }
     if status != 0 { throw ExitCode(status) }
-}
-
-func processEnvironment(_ name: String) -> String? {
-    guard let value = getenv(name) else { return nil }
-    return String(cString: value)
 }

@@ -7,6 +7,7 @@ is started once per session. Everything listens on 127.0.0.1 on kernel-chosen po
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from testkit.issuer import OIDCIssuer
 from testkit.keys import KeyPool
 from testkit.mapping import DEFAULT_RULES, mapping_toml, write_mapping
 from testkit.moto_sts import MotoServer
+from testkit.roots import DebianPackages
 from testkit.runner_stage import RunnerJob
 from testkit.sts_double import STSDouble
 
@@ -31,6 +33,42 @@ def binary() -> Path:
     if not path.is_file():
         pytest.fail(f"hook binary not found at {path}: run `swift build` or set GITLAB_OIDC_AWS_BIN")
     return path.resolve()
+
+
+@pytest.fixture(scope="session")
+def release_binary(tmp_path_factory) -> Path:
+    """The hook as shipped (static Swift runtime, see scripts/common.sh RELEASE_BUILD_ARGS):
+    $GITLAB_OIDC_AWS_RELEASE_BIN (test.sh builds it), else built here once."""
+    given = os.environ.get("GITLAB_OIDC_AWS_RELEASE_BIN")
+    if given:
+        path = Path(given)
+        if not path.is_file():
+            pytest.fail(f"GITLAB_OIDC_AWS_RELEASE_BIN={given} is not a file")
+        return path.resolve()
+    build = subprocess.run(
+        ["bash", "-c", '. scripts/common.sh && swift build "${RELEASE_BUILD_ARGS[@]}" --product gitlab-oidc-aws >&2 '
+         '&& swift build "${RELEASE_BUILD_ARGS[@]}" --show-bin-path'],
+        cwd=REPO, capture_output=True, text=True, env={**os.environ, "PROG": "conftest"})
+    if build.returncode != 0:
+        pytest.fail(f"the release build failed:\n{build.stderr[-3000:]}")
+    return Path(build.stdout.strip().splitlines()[-1]) / "gitlab-oidc-aws"
+
+
+@pytest.fixture(scope="session")
+def bundle(release_binary, tmp_path_factory) -> Path:
+    """The container bundle of the release binary (install.sh --bundle), made once per session."""
+    folder = tmp_path_factory.mktemp("bundle") / "gitlab-oidc-aws"
+    result = subprocess.run([REPO / "install.sh", "--bundle", folder, "--binary", release_binary],
+                            capture_output=True, text=True, timeout=900)
+    if result.returncode != 0:
+        pytest.fail(f"install.sh --bundle failed:\n{result.stdout}{result.stderr}")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def debian_packages() -> DebianPackages:
+    """Debian packages for job-image roots, downloaded once into .build/test-debs."""
+    return DebianPackages(REPO / ".build" / "test-debs")
 
 
 @pytest.fixture(scope="session")

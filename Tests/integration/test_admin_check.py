@@ -56,7 +56,9 @@ def test_every_kind_of_warning_is_found_where_it_stands(binary, base_env):
 def test_check_and_hook_agree_on_validity(binary, base_env, hook, name):
     """`hook` exits 2 exactly for the files `check` calls invalid."""
     checked = run_admin(binary, base_env, ["check", "--config", name])
-    hooked = hook(GOLDEN_DIR / name)  # no token: a valid file means "nothing to do", exit 0
+    # A job holding a token (any non-empty AWS_ID_TOKEN counts; this one fails verification,
+    # exit 1, once a valid mapping is read): a tokenless job never reads the mapping.
+    hooked = hook(GOLDEN_DIR / name, token="not-a-jwt")
     assert (checked.returncode == 2) == (hooked.returncode == 2), (checked.stderr, hooked.stderr)
 
 

@@ -163,5 +163,5 @@ def test_every_broadening_the_notes_report_is_real(binary, base_env, make_mappin
         direct = assume_directly(base_env, sts, role, token)
         assert direct.returncode == 0, direct.stderr
         hooked = hook(config, token=token)
-        assert_exit(hooked, 0, "no rule matches")
+        assert_exit(hooked, 0, "no rule of the mapping matches it")
     assert sts.assume_count == 2  # only the direct calls

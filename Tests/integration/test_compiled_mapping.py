@@ -121,10 +121,11 @@ def test_compile_refuses_an_invalid_mapping(binary, base_env, tmp_path):
     assert not config.with_name(config.name + ".compiled").exists()
 
 
-def test_compiled_skip_path(binary, base_env, hook, make_mapping, env_file):
-    """No token: the compiled settings decide, nothing is written."""
+def test_compiled_skip_path(binary, base_env, hook, make_mapping, issuer, env_file):
+    """A token no rule matches: the compiled rules decide and name the closest one, nothing is written."""
     config = make_mapping()
     compile_mapping(binary, config, base_env)
-    r = hook(config)
-    assert_exit(r, 0, "skipping")
+    r = hook(config, token=issuer.mint(project_path="other/project"))
+    assert_exit(r, 0, "no rule of the mapping matches it", "closest: rule")
+    assert "ignoring the compiled mapping" not in r.stderr
     assert env_file.read() == b""

@@ -98,10 +98,21 @@ def test_no_token_skips(hook, make_mapping, sts, env_file, token):
 
 
 @pytest.mark.parametrize("token", [None, ""], ids=["unset", "empty"])
-def test_no_token_fails_when_configured(hook, make_mapping, sts, env_file, token):
+def test_a_tokenless_job_is_never_touched_even_with_on_no_token_fail(hook, make_mapping, sts, env_file, token):
+    """Contract: a job without any ID token gets exit 0 and no line, whatever the mapping says."""
     before = env_file.write(PREFILL)
     r = hook(make_mapping(on_no_token="fail"), token=token)
-    check_refused(r, 1, [], env_file, before, sts=sts)
+    check_refused(r, 0, [], env_file, before, sts=sts)
+    assert r.stderr == "" and r.stdout == ""
+
+
+def test_no_token_fails_when_configured(hook, make_mapping, issuer, sts, env_file):
+    """A job that holds an ID token, but not in any of `token_variables`."""
+    before = env_file.write(PREFILL)
+    token = issuer.mint()
+    r = hook(make_mapping(on_no_token="fail"), token=token, token_variable="OTHER_ID_TOKEN")
+    check_refused(r, 1, ["AWS_ID_TOKEN", "on_no_token", "id_tokens", "the pipeline's to fix"], env_file, before,
+                  token=token, sts=sts)
 
 
 def test_no_matching_rule_skips(hook, make_mapping, issuer, sts, env_file):
@@ -196,7 +207,25 @@ def test_invalid_config(hook, make_mapping, issuer, sts, env_file, extra):
     before = env_file.write(PREFILL)
     token = issuer.mint()
     r = hook(path, token=token)
-    check_refused(r, 2, [], env_file, before, token=token, sts=sts)
+    check_refused(r, 2, ["the runner's configuration, not the pipeline's"], env_file, before, token=token, sts=sts)
+    assert all(line.startswith("gitlab-oidc-aws: ") for line in r.stderr.splitlines()), r.stderr
+
+
+@pytest.mark.parametrize("state", ["missing", "not-toml", "unknown-key", "unreadable"])
+def test_a_tokenless_job_is_never_touched_whatever_the_mapping(hook, make_mapping, sts, env_file, tmp_path, state):
+    path = make_mapping()
+    if state == "missing":
+        path = tmp_path / "absent.toml"
+    elif state == "not-toml":
+        path.write_text("[[rule]\n")
+    elif state == "unknown-key":
+        path.write_text('colour = "red"\n' + path.read_text())
+    else:
+        path.chmod(0)
+    before = env_file.write(PREFILL)
+    r = hook(path, token=None, extra_env={"GITLAB_ENV": None} if state == "missing" else None)
+    check_refused(r, 0, [], env_file, before, sts=sts)
+    assert (r.stdout, r.stderr) == ("", "")
 
 
 def test_missing_config_file(hook, issuer, env_file, tmp_path):

@@ -43,7 +43,8 @@ def test_plain_forms(binary, base_env, make_mapping, issuer, sts, env_file, form
     (["--config="], 64, "missing value"),
 ])
 def test_other_forms_go_through_argument_parser(binary, base_env, env_file, args, code, keyword):
-    r = run(binary, *args, env=dict(base_env, GITLAB_ENV=str(env_file.path)))
+    # A job holding a token (any non-empty AWS_ID_TOKEN counts), so that a missing mapping matters.
+    r = run(binary, *args, env=dict(base_env, GITLAB_ENV=str(env_file.path)), token="not-a-jwt")
     assert r.returncode == code, r.stdout + r.stderr
     assert keyword.lower() in (r.stdout + r.stderr).lower()
     assert env_file.read() == b""
@@ -52,8 +53,18 @@ def test_other_forms_go_through_argument_parser(binary, base_env, env_file, args
 def test_missing_mapping_fails_the_same_both_ways(binary, base_env, tmp_path, env_file):
     missing = tmp_path / "nope.toml"
     env = dict(base_env, GITLAB_ENV=str(env_file.path))
-    plain = run(binary, "--config", missing, env=env)
+    plain = run(binary, "--config", missing, env=env, token="not-a-jwt")
     # A repeated option is not plain: ArgumentParser takes the last one.
-    parsed = run(binary, "--config", tmp_path / "other.toml", "--config", missing, env=env)
+    parsed = run(binary, "--config", tmp_path / "other.toml", "--config", missing, env=env, token="not-a-jwt")
     assert plain.returncode == parsed.returncode == 2
     assert plain.stderr == parsed.stderr
+    assert "the runner's configuration, not the pipeline's" in plain.stderr
+
+
+def test_a_tokenless_job_is_left_alone_both_ways(binary, base_env, tmp_path, env_file):
+    missing = tmp_path / "nope.toml"
+    env = dict(base_env, GITLAB_ENV=str(env_file.path))
+    plain = run(binary, "--config", missing, env=env)
+    parsed = run(binary, "--config", tmp_path / "other.toml", "--config", missing, env=env)
+    for r in (plain, parsed):
+        assert (r.returncode, r.stdout, r.stderr) == (0, "", "")

@@ -47,28 +47,63 @@ def test_example_mapping_means_what_its_comments_say(binary, claims, role):
         assert role in result.stdout
 
 
+INSTALL = (REPO / "install.sh").read_text()
+BUNDLE_MOUNT = "/opt/gitlab-oidc-aws"
+DEB_MAPPING = "/etc/gitlab-oidc-aws/oidc-aws.toml"
+
+
+def test_the_paths_are_install_sh_s():
+    """The paths the examples use are the ones install.sh installs, bundles and packages."""
+    assert "PREFIX=/usr/local\n" in INSTALL and "MAPPING=/etc/gitlab-runner/oidc-aws.toml\n" in INSTALL
+    assert "MOUNT_PATH=/opt/$NAME\n" in INSTALL and "NAME=gitlab-oidc-aws\n" in INSTALL
+    assert f"DEB_MAPPING={DEB_MAPPING}\n" in INSTALL and 'MOUNT_PATH="/opt/$NAME" make_bundle' in INSTALL
+
+
+def test_every_example_parses_and_runs_the_documented_snippet():
+    files = sorted(CONFIG.glob("config*.toml"))
+    assert [f.name for f in files] == ["config.docker.toml", "config.kubernetes.toml",
+                                       "config.runner-in-container.toml", "config.toml"]
+    for path in files:
+        for section in tomllib.loads(path.read_text())["runners"]:
+            script = section["pre_build_script"]
+            binary, config = script.split(" ")[0], script.split(" ")[3]
+            assert script == pre_build_script(binary, config) + "\n", path.name
+
+
 def test_shell_snippet_is_the_contracts():
     assert runner("config.toml")["pre_build_script"] == pre_build_script(
         "/usr/local/bin/gitlab-oidc-aws", "/etc/gitlab-runner/oidc-aws.toml") + "\n"
 
 
-def test_docker_snippet_mounts_bundle_and_mapping_read_only():
+def test_docker_snippet_mounts_bundle_mapping_and_ca_folder_read_only():
     section = runner("config.docker.toml")
     assert section["pre_build_script"] == pre_build_script(
-        "/opt/gitlab-oidc-aws/gitlab-oidc-aws", "/etc/gitlab-runner/oidc-aws.toml") + "\n"
+        f"{BUNDLE_MOUNT}/gitlab-oidc-aws", "/etc/gitlab-runner/oidc-aws.toml") + "\n"
     volumes = section["docker"]["volumes"]
-    assert "/opt/gitlab-oidc-aws:/opt/gitlab-oidc-aws:ro" in volumes
+    assert f"{BUNDLE_MOUNT}:{BUNDLE_MOUNT}:ro" in volumes
     assert "/etc/gitlab-runner/oidc-aws.toml:/etc/gitlab-runner/oidc-aws.toml:ro" in volumes
+    assert "/etc/gitlab-runner/oidc-aws-ca:/etc/gitlab-runner/oidc-aws-ca:ro" in volumes
+    assert all(v == "/cache" or v.endswith(":ro") for v in volumes), volumes
+
+
+def test_runner_in_a_container_mounts_host_paths():
+    section = runner("config.runner-in-container.toml")
+    assert section["executor"] == "docker"
+    assert section["pre_build_script"] == pre_build_script(
+        f"{BUNDLE_MOUNT}/gitlab-oidc-aws", "/etc/gitlab-runner/oidc-aws.toml") + "\n"
+    volumes = section["docker"]["volumes"]
+    assert f"{BUNDLE_MOUNT}:{BUNDLE_MOUNT}:ro" in volumes
+    (mapping,) = [v for v in volumes if v.endswith(":/etc/gitlab-runner/oidc-aws.toml:ro")]
+    assert mapping.startswith("/srv/gitlab-runner/config/")
 
 
 def test_kubernetes_snippet_mounts_bundle_and_mapping_read_only():
     section = runner("config.kubernetes.toml")
     assert section["pre_build_script"] == pre_build_script(
-        "/opt/gitlab-oidc-aws/gitlab-oidc-aws", "/etc/gitlab-oidc-aws/oidc-aws.toml") + "\n"
+        f"{BUNDLE_MOUNT}/gitlab-oidc-aws", "/etc/gitlab-oidc-aws/oidc-aws.toml") + "\n"
     volumes = section["kubernetes"]["volumes"]
     (bundle,) = volumes["host_path"]
-    assert (bundle["host_path"], bundle["mount_path"], bundle["read_only"]) == \
-        ("/opt/gitlab-oidc-aws", "/opt/gitlab-oidc-aws", True)
+    assert (bundle["host_path"], bundle["mount_path"], bundle["read_only"]) == (BUNDLE_MOUNT, BUNDLE_MOUNT, True)
     (mapping,) = volumes["config_map"]
     assert mapping["mount_path"] == "/etc/gitlab-oidc-aws" and mapping["read_only"] is True
     assert mapping["items"] == {"oidc-aws.toml": "oidc-aws.toml"}

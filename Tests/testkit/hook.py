@@ -21,9 +21,15 @@ CREDENTIAL_KEYS = (
     "AWS_CREDENTIAL_EXPIRATION", "AWS_REGION", "AWS_DEFAULT_REGION", "GITLAB_OIDC_AWS_ROLE_ARN",
 )
 
-# The runner's pre_build_script from the product contract (config.toml).
+# The runner's pre_build_script as documented (README.md, docs/admin-guide.md, runner-config/,
+# install.sh): the contract's two lines, the hook's line extended so that a job without an ID
+# token in AWS_ID_TOKEN runs on when the binary cannot start (exit 126 and above: cannot
+# execute, not found, killed by a signal), while every other failure still fails the job.
 PRE_BUILD_TEMPLATE = (
-    "{binary} hook --config {config}\n"
+    "{binary} hook --config {config} || {{ hook_rc=$?\n"
+    "  if [ $hook_rc -lt 126 ]; then exit $hook_rc; fi\n"
+    '  if [ -n "$AWS_ID_TOKEN" ]; then echo "gitlab-oidc-aws: cannot start the hook (exit $hook_rc): '
+    'tell the runner administrator" >&2; exit $hook_rc; fi; }}\n'
     'while read -r line; do export "$line"; done < "$GITLAB_ENV"'
 )
 

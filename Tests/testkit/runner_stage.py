@@ -40,6 +40,7 @@ login shell sources the machine's profile, which resets PATH on Debian (pass log
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -158,7 +159,7 @@ def generate_stage_script(shell: str, body: str, *, debug_trace: bool = False,
     """The whole stage script around `body` (see the module docstring)."""
     eval_arg = (posix_quote if posix_escapes else bash_quote)(body)
     lines = [
-        f"#!/usr/bin/env {'sh' if shell == 'dash' else shell}",
+        f"#!/usr/bin/env {'sh' if shell in ('dash', 'busybox') else shell}",
         "",
         "trap 'exit 1' TERM",
         "",
@@ -188,12 +189,18 @@ def run_stage(
     posix_escapes: bool | None = None,
     login: bool = False,
     timeout: float = 180,
+    shell_argv: list[str] | None = None,
+    chroot: Path | None = None,
 ) -> StageResult:
     """Generate a stage script and run it like the runner does; returns exit code and output.
 
-    shell: "bash", "sh" or "dash". job_env: the job's variables (exported after
+    shell: "bash", "sh", "dash" or "busybox" (busybox's `sh`, as in Alpine images; POSIX
+    quoting like every shell but bash). job_env: the job's variables (exported after
     `predefined`, so they can override them). base_env: the environment of the runner
     process (see env.isolated_env). debug_trace defaults to job_env CI_DEBUG_TRACE == "true".
+    shell_argv: how to start the shell, e.g. [path to busybox, "sh"] (default: `shell` found
+    on base_env's PATH, inside `chroot` when given). chroot: run the shell with this folder as
+    its root directory, like a job container (needs root); project_dir is then a path inside it.
     """
     if isinstance(user_script, str):
         user_script = [user_script]
@@ -208,14 +215,27 @@ def run_stage(
         posix_escapes=posix_escapes,
     )
     script = generate_stage_script(shell, body, debug_trace=debug_trace, posix_escapes=posix_escapes)
-    exe = shutil.which(shell, path=base_env.get("PATH"))
-    if exe is None:
-        raise RuntimeError(f"shell {shell!r} not found")
-    argv = [exe, "-l"] if login else [exe]
+    if shell_argv is None:
+        if chroot is not None:
+            shell_argv = [f"/bin/{'sh' if shell == 'busybox' else shell}"]
+        else:
+            exe = shutil.which(shell, path=base_env.get("PATH"))
+            if exe is None:
+                raise RuntimeError(f"shell {shell!r} not found")
+            shell_argv = [exe, "sh"] if shell == "busybox" else [exe]
+    argv = [*shell_argv, "-l"] if login else list(shell_argv)
     proc = subprocess.run(argv, input=script.encode(), capture_output=True, env=base_env,
-                          cwd=str(project_dir.parent), timeout=timeout)
+                          cwd=None if chroot else str(project_dir.parent), timeout=timeout,
+                          preexec_fn=(lambda: _enter_root(chroot, project_dir.parent)) if chroot else None)
     return StageResult(proc.returncode, proc.stdout.decode("utf-8", "replace"),
                        proc.stderr.decode("utf-8", "replace"), script, body)
+
+
+def _enter_root(root: Path, directory: Path) -> None:
+    """In the child before exec: make `root` the root directory and `directory` (a path
+    inside it) the working directory."""
+    os.chroot(root)
+    os.chdir(directory)
 
 
 class RunnerJob:

@@ -29,6 +29,8 @@ void goa_curl_slist_free_all(struct curl_slist *list);
 CURLcode goa_curl_setopt_long(CURL *handle, CURLoption option, long value);
 CURLcode goa_curl_setopt_string(CURL *handle, CURLoption option, const char *value);
 CURLcode goa_curl_setopt_pointer(CURL *handle, CURLoption option, void *value);
+/* A blob option (e.g. CURLOPT_CAINFO_BLOB); libcurl keeps its own copy of the bytes. */
+CURLcode goa_curl_setopt_blob(CURL *handle, CURLoption option, const void *data, size_t length);
 CURLcode goa_curl_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value);
 typedef size_t (*goa_curl_write_callback)(char *data, size_t size, size_t count, void *context);
 CURLcode goa_curl_setopt_write_function(CURL *handle, goa_curl_write_callback callback);
@@ -75,5 +77,14 @@ int goa_hmac_sha256(const unsigned char *key, size_t key_length, const unsigned 
 /* The newest error on OpenSSL's queue as text in `buffer` (`size` bytes), then clears the
    queue; 0 when the queue was empty. */
 unsigned long goa_crypto_last_error(char *buffer, size_t size);
+
+/* --- process start-up (process.c) -------------------------------------------------------- */
+
+/* A constructor hands argc and argv to the Swift runtime (which otherwise reads them from
+   /proc) and, in the container bundle, keeps the job image's name-service modules and OpenSSL
+   configuration out. goa_bundle_root is the bundle's folder when this process runs from the
+   container bundle (its C library was loaded from BUNDLE/lib, next to BUNDLE/lib/gitlab-oidc-aws),
+   else NULL: no environment variable decides it. */
+const char *goa_bundle_root(void);
 
 #endif

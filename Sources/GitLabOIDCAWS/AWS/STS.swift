@@ -242,15 +242,12 @@ public enum STS {
             return try retrier.run(
                 "STS \(call.action.rawValue)\(call.hop.map { " (chain hop \($0))" } ?? "")",
                 operation: { (timeout: Double) throws(STSError) -> AWSCredentials in
-                    let response: HTTPResponse
-                    do throws(TransportError) {
-                        response = try transport.perform(makeRequest(), settings: settings, timeout: timeout)
-                    } catch {
-                        throw .transport(error)
-                    }
+                    let response = try transport.send(
+                        makeRequest(), settings: settings, timeout: timeout, failingWith: STSError.transport)
                     return try parseAnswer(status: response.status, body: response.body, action: call.action)
                 },
-                classify: { error, attempt in error.retryDecision(afterAttempt: attempt) })
+                classify: { error, attempt in error.retryDecision(afterAttempt: attempt) },
+                describe: \.attemptSummary)
         } catch {
             throw error.within(call)
         }

@@ -33,7 +33,7 @@ public struct STSCall: Equatable, Sendable, CustomStringConvertible {
 /// The three plain cases are what one attempt can end in; `STS.assumeRole` reports the last
 /// one wrapped in `failed(_:_:)`, which names the call (action, role, hop). Descriptions
 /// never contain a secret: the server's words are cut short and kept on one line.
-public enum STSError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum STSError: UserFacingError, Equatable, Sendable {
     /// An `ErrorResponse` from STS.
     case service(status: Int, code: String, message: String, requestID: String?)
     /// An answer that is not STS's XML (HTML error page, truncated or malformed XML).
@@ -62,6 +62,21 @@ public enum STSError: Error, Equatable, Sendable, CustomStringConvertible {
     public var code: String? {
         if case let .service(_, code, _, _) = attemptError { return code }
         return nil
+    }
+
+    public var exitCategory: ExitCategory { .credentialsUnavailable }
+
+    /// An expired token is the job's (a retry gets a new one); everything else is the trust
+    /// setup in AWS, the mapping, or the network between the runner and STS.
+    public var responsibility: Responsibility {
+        code == "ExpiredTokenException" ? .pipeline : .runnerAdministrator
+    }
+
+    /// The description for the line of a failed attempt: without the endpoint's URL, which
+    /// the final error names once.
+    public var attemptSummary: String {
+        guard case let .transport(error) = attemptError else { return description }
+        return error.attemptSummary
     }
 
     public var description: String {

@@ -1,5 +1,5 @@
 /// Why `audit` could not audit at all. Never holds a secret.
-public enum AuditError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum AuditError: UserFacingError, Equatable, Sendable {
     /// `AWS_ACCESS_KEY_ID` or `AWS_SECRET_ACCESS_KEY` is unset or empty.
     case noCredentials
     /// `--account` names an account none of the mapping's roles belongs to.
@@ -8,6 +8,14 @@ public enum AuditError: Error, Equatable, Sendable, CustomStringConvertible {
     case callerIdentity(STSError, accessKeyID: String)
     /// IAM could not be reached (after retries); every other role would fail alike.
     case iamUnreachable(IAMError)
+
+    /// No credentials is a setup problem (exit 2), like an invalid mapping; the rest mean the
+    /// roles could not be read (exit 1).
+    public var exitCategory: ExitCategory {
+        self == .noCredentials ? .invalidConfiguration : .credentialsUnavailable
+    }
+
+    public var responsibility: Responsibility { .runnerAdministrator }
 
     public var description: String {
         switch self {

@@ -40,6 +40,9 @@ public struct Explanation {
     public let subject: Subject?
     /// The trust policy `trust-policy` prints for the winner's role.
     public let trust: RoleTrust?
+    /// The STS calls the hook would make for the winner, as `JobPlanner` plans them; nil
+    /// without a winner and for a skip rule.
+    public let exchange: Exchange?
 
     public init(mapping: Mapping, claims: Claims) {
         self.mapping = mapping
@@ -62,6 +65,13 @@ public struct Explanation {
             subject = GitLabSubject.defaultSubject(claims).map { Subject(value: $0, derived: true) }
         }
         trust = winner?.role.map { TrustPolicy.trust(for: $0, mapping: mapping) }
+        exchange = winner.flatMap { rule in
+            rule.assumption.map { assumption in
+                JobPlanner.exchange(
+                    for: rule, assumption, settings: EffectiveSettings(assumption, of: rule, mapping: mapping),
+                    mapping: mapping, claims: claims)
+            }
+        }
     }
 
     /// Whether the winner's trust policy admits the `sub`; nil without a winner or a `sub`.
@@ -90,17 +100,15 @@ public struct Explanation {
             lines.append("no rule matches; \(noMatchConsequence)")
             return lines.joined(separator: "\n")
         }
-        guard let assumption = winner.assumption else {
+        guard let exchange, let assumption = winner.assumption else {
             lines.append("skip: \(winner.label) gives the jobs it matches no AWS credentials; the hook writes nothing and exits 0")
             return lines.joined(separator: "\n")
         }
         let settings = EffectiveSettings(assumption, of: winner, mapping: mapping)
-        lines.append("role: \(assumption.role)")
-        for (index, hop) in assumption.chain.enumerated() {
-            lines.append("chain hop \(index + 1): \(hop.role) (line \(hop.line))")
-        }
-        lines.append("session name: \(SessionName.render(settings.sessionNameTemplate, claims: claims))")
-        lines.append("duration: \(settings.duration) s")
+        lines.append("role: \(exchange.webIdentity.role)")
+        lines.append("session name: \(exchange.webIdentity.sessionName)")
+        lines.append("duration: \(exchange.webIdentity.duration) s")
+        for hop in exchange.chain { lines.append(Explanation.describe(hop)) }
         lines.append("region: \(settings.region)")
         lines.append("output: \(settings.output.rawValue)")
         lines += JobProfiles.explanation(mapping: mapping, claims: claims)
@@ -111,7 +119,7 @@ public struct Explanation {
         } else {
             lines.append("sub seen by AWS: unknown; give --claim sub=... or project_path, ref_type and ref")
         }
-        let printed = "as `trust-policy --role \(assumption.role)` prints it"
+        let printed = "as `trust-policy --role \(exchange.webIdentity.role)` prints it"
         switch trustAdmitsSubject {
         case true?:
             lines.append("trust policy: admits this sub (\(printed))")
@@ -158,15 +166,13 @@ public struct Explanation {
             return .object(members)
         }
         var match: JSONValue = .null
-        if let winner, winner.assumption == nil {
-            match = .object(ruleMembers(winner) + [("skip", .bool(true))])
-        } else if let winner, let assumption = winner.assumption {
+        if let winner, let exchange, let assumption = winner.assumption {
             let settings = EffectiveSettings(assumption, of: winner, mapping: mapping)
             match = .object(
                 ruleMembers(winner) + [
-                    ("chain", .array(assumption.chain.map { .object([("role", .string($0.role.description))]) })),
-                    ("session_name", .string(SessionName.render(settings.sessionNameTemplate, claims: claims))),
-                    ("duration", .integer(Int64(settings.duration))),
+                    ("chain", .array(exchange.chain.map(Explanation.json))),
+                    ("session_name", .string(exchange.webIdentity.sessionName)),
+                    ("duration", .integer(Int64(exchange.webIdentity.duration))),
                     ("region", .string(settings.region)),
                     ("output", .string(settings.output.rawValue)),
                     (
@@ -183,12 +189,37 @@ public struct Explanation {
                     ("sub_derived", subject.map { .bool($0.derived) } ?? .null),
                     ("trust_policy_admits_sub", trustAdmitsSubject.map(JSONValue.bool) ?? .null),
                 ])
+        } else if let winner {
+            match = .object(ruleMembers(winner) + [("skip", .bool(true))])
         }
         return .object([
             ("config", .string(mapping.path)),
             ("rules", .array(rules)),
             ("match", match),
             ("on_no_match", .string(mapping.onNoMatch.rawValue)),
+        ])
+    }
+
+    /// `chain hop 2: ROLE as session S, 3600 s, with an external id, tags k=v, ... (transitive: k)`.
+    static func describe(_ hop: ChainedHop) -> String {
+        var text = "chain hop \(hop.number): \(hop.role) as session \(hop.sessionName), \(hop.duration) s"
+        if hop.externalID != nil { text += ", with an external id" }
+        if hop.policy != nil || !hop.policyARNs.isEmpty { text += ", with session policies" }
+        if !hop.tags.isEmpty {
+            text += ", tags " + hop.tags.map { "\($0.key)=\(LogText.oneLine($0.value, limit: 256))" }.joined(separator: ", ")
+        }
+        if !hop.transitiveTagKeys.isEmpty { text += " (transitive: \(hop.transitiveTagKeys.joined(separator: ", ")))" }
+        return text
+    }
+
+    static func json(_ hop: ChainedHop) -> JSONValue {
+        .object([
+            ("role", .string(hop.role.description)),
+            ("session_name", .string(hop.sessionName)),
+            ("duration", .integer(Int64(hop.duration))),
+            ("external_id", .bool(hop.externalID != nil)),
+            ("tags", .object(hop.tags.map { ($0.key, .string($0.value)) })),
+            ("transitive_tag_keys", .array(hop.transitiveTagKeys.map { .string($0) })),
         ])
     }
 

@@ -1,6 +1,8 @@
 /// `trust-policy --role` named a role that no rule maps.
-public struct UnmappedRoleError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct UnmappedRoleError: UserFacingError, Equatable, Sendable {
     public let role: String
+    public var exitCategory: ExitCategory { .credentialsUnavailable }
+    public var responsibility: Responsibility { .runnerAdministrator }
     public var description: String {
         "no rule of the mapping assumes \(role); `trust-policy` without --role lists every mapped role"
     }

@@ -140,8 +140,27 @@ public struct CompiledMapping: Sendable {
         return rules
     }
 
+    /// The rules that match `claims`, in file order, from one pass: the first one and, when
+    /// `continuingPast(first)` says so, every later one (as `RuleMatcher.select`).
+    public func matches(claims: Claims, continuingPast: (Rule) -> Bool) throws(CompiledMappingError) -> [Rule] {
+        var rules: [Rule] = []
+        _ = try matchingIndices(claims: claims) { (index) throws(CompiledMappingError) -> Bool in
+            rules.append(try rule(at: index))
+            return rules.count > 1 || continuingPast(rules[0])
+        }
+        return rules
+    }
+
     /// The 0-based indices of the rules that match, testing them straight from the bytes.
     private func matchingIndices(claims: Claims, firstOnly: Bool) throws(CompiledMappingError) -> [Int] {
+        try matchingIndices(claims: claims) { _ in !firstOnly }
+    }
+
+    /// Tests the rules straight from the bytes, in file order, calling `found` with the index
+    /// of each match until it returns false; returns the indices found.
+    private func matchingIndices(claims: Claims, found: (Int) throws(CompiledMappingError) -> Bool)
+        throws(CompiledMappingError) -> [Int]
+    {
         // Each claim's value once, as UTF-8, all in one buffer: (start, count), or nil when missing.
         var values: [UInt8] = []
         var spans: [(start: Int, count: Int)?] = []
@@ -163,7 +182,7 @@ public struct CompiledMapping: Sendable {
                     reader.position = Int(try reader.u32())
                     if try conditionsHold(&reader, spans: spans, claims: claimBytes) {
                         matched.append(index)
-                        if firstOnly { break }
+                        if try !found(index) { break }
                     }
                 }
                 return matched

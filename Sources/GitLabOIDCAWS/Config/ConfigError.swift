@@ -32,7 +32,7 @@ extension Array where Element == ConfigDiagnostic {
 
 /// The mapping file could not be loaded: unreadable, not TOML, or not a valid mapping.
 /// `hook` exits 2 and changes nothing.
-public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct ConfigError: UserFacingError, Equatable, Sendable {
     /// Every error found (at least one), in file order; warnings found on the way too.
     public let diagnostics: [ConfigDiagnostic]
 
@@ -41,6 +41,9 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     public var errors: [ConfigDiagnostic] { diagnostics.filter { $0.severity == .error } }
+
+    public var exitCategory: ExitCategory { .invalidConfiguration }
+    public var responsibility: Responsibility { .runnerAdministrator }
 
     public var description: String {
         errors.map(\.description).joined(separator: "\n")

@@ -26,6 +26,17 @@ public struct HookMapping {
     public let compiled: CompiledMapping?
     private let source: [UInt8]
 
+    /// A mapping that is already loaded (or built in code), with its rules.
+    public init(_ mapping: Mapping) {
+        self.init(mapping: mapping, compiled: nil, source: [])
+    }
+
+    private init(mapping: Mapping, compiled: CompiledMapping?, source: [UInt8]) {
+        self.mapping = mapping
+        self.compiled = compiled
+        self.source = source
+    }
+
     /// Loads the mapping at `path` for the hook; `log` gets one line when a compiled mapping is
     /// there but cannot be used.
     public static func load(path: String, log: (String) -> Void) throws(ConfigError) -> HookMapping {
@@ -93,24 +104,22 @@ public struct HookMapping {
         return nil
     }
 
-    /// The first rule, in file order, that matches `claims`. Should the compiled form turn out
-    /// damaged midway, the TOML file decides (and `log` gets one line).
-    public func firstMatch(claims: Claims, log: (String) -> Void) throws(ConfigError) -> Rule? {
-        guard let compiled else { return RuleMatcher.firstMatch(in: mapping.rules, claims: claims) }
-        do {
-            return try compiled.firstMatch(claims: claims)
-        } catch {
-            return RuleMatcher.firstMatch(in: try fallback(error, log: log), claims: claims)
+    /// The rules `claims` select, as `RuleMatcher.select` finds them in one pass. Should the
+    /// compiled form turn out damaged midway, the TOML file decides (and `log` gets one line).
+    public func select(claims: Claims, continuingPast: (Rule) -> Bool, log: (String) -> Void) throws(ConfigError)
+        -> RuleSelection
+    {
+        guard let compiled else {
+            return RuleMatcher.select(in: mapping.rules, claims: claims, continuingPast: continuingPast)
         }
-    }
-
-    /// Every rule that matches `claims`, in file order (for `output = "profile"`).
-    public func allMatches(claims: Claims, log: (String) -> Void) throws(ConfigError) -> [Rule] {
-        guard let compiled else { return RuleMatcher.allMatches(in: mapping.rules, claims: claims) }
         do {
-            return try compiled.allMatches(claims: claims)
+            let matches = try compiled.matches(claims: claims, continuingPast: continuingPast)
+            if let first = matches.first { return .matched(first: first, later: Array(matches.dropFirst())) }
+            // Only a job that gets nothing needs every rule decoded, to name the closest one.
+            return .none(closest: RuleMatcher.closestMiss(in: try compiled.rules(), claims: claims))
         } catch {
-            return RuleMatcher.allMatches(in: try fallback(error, log: log), claims: claims)
+            return RuleMatcher.select(
+                in: try fallback(error, log: log), claims: claims, continuingPast: continuingPast)
         }
     }
 

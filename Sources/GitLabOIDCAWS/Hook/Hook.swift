@@ -1,208 +1,150 @@
-/// The job asked for nothing the hook could give, and the mapping says that is an error.
-public enum HookError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// `on_no_token = "fail"` and none of `token_variables` holds a token.
-    case noToken(variables: [String])
-    /// `on_no_match = "fail"` and no rule matches the token.
-    case noMatchingRule(project: String, ref: String)
-    /// The rule assumes roles after the first, which this hook cannot do yet.
-    case chainUnsupported(rule: String)
-
-    public var description: String {
-        switch self {
-        case let .noToken(variables):
-            return "the job has no ID token in \(variables.joined(separator: ", ")) and the mapping requires one (on_no_token = \"fail\"); add to the job: id_tokens: { \(variables.first ?? "AWS_ID_TOKEN"): { aud: sts.amazonaws.com } }"
-        case let .noMatchingRule(project, ref):
-            return "no rule of the mapping matches this job (project \(project), ref \(ref)) and the mapping requires one (on_no_match = \"fail\"); run `gitlab-oidc-aws explain` with the job's claims to see why"
-        case let .chainUnsupported(rule):
-            return "\(rule) has a [[rule.chain]], and this version of the hook cannot assume chained roles; nothing was written"
+/// The pre-build hook: ID token in, credentials in the job environment file out.
+///
+/// In order: a job without an ID token is left alone (before the mapping is read); the
+/// mapping is loaded, the token taken and verified, the rules matched once; `JobPlanner`
+/// decides everything; `apply` carries the plan out (STS hops, account check, job files,
+/// one append to the env file, one log line). In `mode = "shadow"` the plan is described
+/// instead. On any failure the env file is unchanged.
+public enum Hook {
+    /// Runs the hook. A failure has been logged (with whose problem it is and the mapping's
+    /// `help`) when it is thrown; the caller only turns it into an exit status.
+    public static func run(_ context: HookContext) throws(HookFailure) -> HookOutcome {
+        guard JobToken.isPresent(in: context.environment) else { return .skippedNoToken }
+        let loaded: HookMapping
+        do throws(ConfigError) {
+            loaded = try context.loadMapping(context.configPath, context.log)
+        } catch {
+            return try fail(.configuration(error), help: nil, context: context)
+        }
+        let mapping = loaded.mapping
+        do {
+            return try decide(loaded, context: context)
+        } catch {
+            guard mapping.mode == .shadow else { return try fail(error, help: mapping.help, context: context) }
+            let line =
+                "shadow mode: would fail this job: \(error.description); nothing was called or written (mode = \"shadow\")"
+            context.log(line)
+            return .shadowed(line)
         }
     }
-}
 
-/// What a hook run did.
-public enum HookOutcome: Equatable, Sendable {
-    case skippedNoToken
-    case skippedNoMatch
-    /// The first matching rule is a `skip` rule.
-    case skippedByRule(rule: String)
-    /// Fresh credentials (or web-identity / profile settings) were appended to the env file.
-    case wrote(role: String, rule: String, sessionName: String)
-    /// Credentials written earlier in this job are still valid for long enough.
-    case reused(role: String)
-}
-
-/// The inputs of one hook run; the process environment is passed in, never read directly,
-/// so that tests and the executable agree on what the hook sees.
-public struct HookContext {
-    public var configPath: String
-    public var envFileOverride: String?
-    public var environment: (String) -> String?
-    public var clock: Clock
-    /// Sends every HTTP request of the run.
-    public var transport: any HTTPTransport
-    /// Gets every line meant for the job log (stderr); never given a secret.
-    public var log: (String) -> Void
-    /// The absolute path of this program, which `output = "profile"` writes into the AWS
-    /// config file.
-    public var executablePath: () -> String?
-
-    public init(
-        configPath: String, envFileOverride: String?, environment: @escaping (String) -> String?,
-        clock: Clock = .system, transport: (any HTTPTransport)? = nil, log: @escaping (String) -> Void,
-        executablePath: @escaping () -> String? = FileSystem.executablePath
-    ) {
-        self.configPath = configPath
-        self.envFileOverride = envFileOverride
-        self.environment = environment
-        self.clock = clock
-        self.transport = transport ?? CurlTransport(environment: environment)
-        self.log = log
-        self.executablePath = executablePath
+    private static func fail(_ failure: HookFailure, help: String?, context: HookContext) throws(HookFailure)
+        -> HookOutcome
+    {
+        for line in failure.logLines(help: help) { context.log(line) }
+        throw failure
     }
 
-    /// The variable's value, with set-but-empty counted as unset.
-    func variable(_ name: String) -> String? {
-        guard let value = environment(name), !value.isEmpty else { return nil }
-        return value
-    }
-}
-
-/// Credentials still valid for more than this many seconds are reused by a later hook run in
-/// the same job instead of asking STS again.
-public let reuseMargin: Int64 = 15 * 60
-
-/// The pre-build hook: ID token in, credentials in the job environment file out.
-public enum Hook {
-    /// Runs the hook. Throws `ConfigError`, `OutputError`, `TokenError`, `KeySetError`,
-    /// `STSError`, `TransportError` or `HookError`; on any error the env file is unchanged.
-    public static func run(_ context: HookContext) throws -> HookOutcome {
-        let loaded = try HookMapping.load(path: context.configPath, log: context.log)
+    /// Everything after loading the mapping: the token, the rules, the plan, and then the
+    /// plan applied (or, in shadow mode, described).
+    private static func decide(_ loaded: HookMapping, context: HookContext) throws(HookFailure) -> HookOutcome {
         let mapping = loaded.mapping
-        guard let envFile = context.envFileOverride ?? context.variable("GITLAB_ENV") else {
-            throw OutputError.noEnvFile
+        guard let envFile = context.envFileOverride ?? context.environment.value("GITLAB_ENV") else {
+            throw .output(.noEnvFile)
         }
         guard let (variable, token) = mapping.tokenVariables.lazy.compactMap({ name in
-            context.variable(name).map { (name, $0) }
+            context.environment.value(name).map { (name, $0) }
         }).first else {
-            if mapping.onNoToken == .fail { throw HookError.noToken(variables: mapping.tokenVariables) }
-            context.log(
-                "no ID token in \(mapping.tokenVariables.joined(separator: ", ")); skipping (declare id_tokens in the job to get AWS credentials)")
+            if mapping.onNoToken == .fail { throw .refused(.noToken(variables: mapping.tokenVariables)) }
             return .skippedNoToken
         }
-
         let session = HookSession(
-            mapping: mapping, transport: context.transport, clock: context.clock, environment: context.variable,
-            log: context.log)
-        let verified = try session.verifier().verify(token)
-        let claims = verified.claims
-        guard let rule = try loaded.firstMatch(claims: claims, log: context.log) else {
-            let project = claims.string("project_path") ?? "?"
-            let ref = claims.string("ref") ?? "?"
-            if mapping.onNoMatch == .fail { throw HookError.noMatchingRule(project: project, ref: ref) }
-            context.log("no rule matches project \(project), ref \(ref) (token from \(variable)); skipping")
-            return .skippedNoMatch
+            mapping: mapping, transport: context.transport, clock: context.clock,
+            environment: context.environment.lookup, log: context.log)
+        let claims: Claims
+        do throws(TokenError) {
+            claims = try session.verifier().verify(token).claims
+        } catch {
+            throw .token(error)
         }
-        guard let assumption = rule.assumption else {
-            context.log("\(rule.label) gives this job no AWS credentials (skip = true)")
-            return .skippedByRule(rule: rule.label)
+        let selection: RuleSelection
+        do throws(ConfigError) {
+            selection = try loaded.select(
+                claims: claims, continuingPast: { JobPlanner.needsEveryMatch(after: $0, mapping: mapping) },
+                log: context.log)
+        } catch {
+            throw .configuration(error)
         }
-        guard assumption.chain.isEmpty else { throw HookError.chainUnsupported(rule: rule.label) }
-        let settings = EffectiveSettings(assumption, of: rule, mapping: mapping)
-        let role = assumption.role.description
-        var jobMapping = mapping
-        if settings.output == .profile {
-            // Profiles come from every matching rule; a compiled mapping holds no decoded rules.
-            jobMapping.rules = try loaded.allMatches(claims: claims, log: context.log)
+        let absoluteEnvFile = FileSystem.absolute(envFile, workingDirectory: context.workingDirectory)
+        let job = JobSnapshot(
+            tokenVariable: variable, token: token, envFile: absoluteEnvFile,
+            envFileEntries: EnvFile.parse(context.files.readJobFile(absoluteEnvFile, limit: EnvFile.readLimit) ?? []),
+            folder: JobFolder.locate(
+                runnerTempProjectDir: context.environment.value("RUNNER_TEMP_PROJECT_DIR"), envFile: absoluteEnvFile,
+                workingDirectory: context.workingDirectory),
+            executablePath: context.executablePath,
+            configPath: FileSystem.absolute(context.configPath, workingDirectory: context.workingDirectory),
+            now: context.clock.now())
+        let plan = try JobPlanner.plan(mapping: mapping, claims: claims, selection: selection, job: job)
+        if plan.mode == .shadow {
+            context.log(plan.shadowLine)
+            return .shadowed(plan.shadowLine)
         }
-        let job = MatchedJob(
-            mapping: jobMapping, configPath: context.configPath, envFile: envFile, variable: variable, token: token,
-            claims: claims, rule: rule, assumption: assumption)
-        switch settings.output {
-        case .env: break
-        case .webIdentity: return try putWebIdentityInPlace(job, context: context)
-        case .profile: return try putProfilesInPlace(job, context: context)
-        }
-
-        if let expiration = reusableExpiration(in: EnvFile.entries(at: envFile), role: role, now: context.clock.now()) {
-            context.log("reusing credentials for \(role) written earlier in this job (\(rule.label), expire \(Timestamp.format(expiration)))")
-            return .reused(role: role)
-        }
-
-        let (credentials, sessionName) = try session.assumeRole(
-            assumption, of: rule, claims: claims, token: token)
-        var entries = EnvLines.credentials(credentials, role: role, region: settings.region)
-        if mapping.blockInstanceMetadata { entries.append(("AWS_EC2_METADATA_DISABLED", "true")) }
-        try EnvFile.append(try EnvFile.render(entries), to: envFile)
-        context.log(
-            "assumed \(role) via \(rule.label) as session \(sessionName); credentials expire \(Timestamp.format(credentials.expiration)) (region \(settings.region))"
-        )
-        return .wrote(role: role, rule: rule.label, sessionName: sessionName)
+        return try apply(plan, job: job, session: session, context: context)
     }
 
-    /// The expiry of credentials for `role` already in the env file, when they are complete
-    /// and valid for more than `reuseMargin`.
-    static func reusableExpiration(in entries: [String: String], role: String, now: Int64) -> Int64? {
-        guard entries["GITLAB_OIDC_AWS_ROLE_ARN"] == role, entries["AWS_ACCESS_KEY_ID"] != nil,
-            entries["AWS_SECRET_ACCESS_KEY"] != nil, entries["AWS_SESSION_TOKEN"] != nil,
-            let expiration = entries["AWS_CREDENTIAL_EXPIRATION"].flatMap(Timestamp.parse),
-            expiration - now > reuseMargin
-        else { return nil }
-        return expiration
-    }
-}
-
-/// The network side of one run: the transport, the retry policy, and the key-set source,
-/// shared by token verification and STS.
-public final class HookSession {
-    public let mapping: Mapping
-    public let retrier: Retrier
-    public let transport: any HTTPTransport
-    private let clock: Clock
-    private let environment: (String) -> String?
-    private let log: (String) -> Void
-
-    /// `environment` is used only to find the default key-set cache folder.
-    public init(
-        mapping: Mapping, transport: any HTTPTransport, clock: Clock = .system,
-        environment: @escaping (String) -> String?, log: @escaping (String) -> Void
-    ) {
-        self.mapping = mapping
-        self.transport = transport
-        self.clock = clock
-        self.environment = environment
-        self.log = log
-        self.retrier = Retrier(settings: mapping.retry, clock: clock, log: log)
-    }
-
-    /// The connection settings of every request: the mapping's connect timeout and CAs.
-    public var transportSettings: TransportSettings {
-        TransportSettings(connectTimeout: mapping.retry.connectTimeout, caFile: mapping.caFile)
-    }
-
-    /// Calls STS `AssumeRoleWithWebIdentity` for `rule`'s role with `token`: the rule's
-    /// session name (rendered from `claims`), duration and policies, at the mapping's endpoint
-    /// for the rule's region.
-    public func assumeRole(_ assumption: RoleAssumption, of rule: Rule, claims: Claims, token: String) throws(STSError)
-        -> (credentials: AWSCredentials, sessionName: String)
+    /// Carries out `plan`: the STS hops and the account check, then the job files, then one
+    /// append to the env file, then one log line. Nothing is written before every call
+    /// succeeded, and the env file is changed last.
+    public static func apply(_ plan: JobPlan, job: JobSnapshot, session: HookSession, context: HookContext)
+        throws(HookFailure) -> HookOutcome
     {
-        let settings = EffectiveSettings(assumption, of: rule, mapping: mapping)
-        let sessionName = SessionName.render(settings.sessionNameTemplate, claims: claims)
-        let credentials = try STS.assumeRole(
-            STS.Request(
-                roleARN: assumption.role.description, sessionName: sessionName, token: token,
-                duration: settings.duration, policy: assumption.sessionPolicy, policyARNs: assumption.policyARNs),
-            endpoint: STS.endpoint(region: settings.region, fips: mapping.stsFIPS, override: mapping.stsEndpoint),
-            transport: transport, settings: transportSettings, retrier: retrier)
-        return (credentials, sessionName)
+        switch plan.action {
+        case let .skip(reason):
+            _ = try appendUnlessCurrent(plan.envEntries([]), job: job, context: context)
+            context.log(plan.skipLine(reason))
+            switch reason {
+            case let .noMatch(_, _, closest): return .skippedNoMatch(closest: closest)
+            case let .rule(rule): return .skippedByRule(rule: rule.label)
+            }
+        case let .reuse(exchange, expiration):
+            context.log(plan.reuseLine(exchange, expiration: expiration))
+            return .reused(role: exchange.finalRole.description)
+        case let .exchange(exchange):
+            let credentials = try session.obtain(exchange, token: job.token)
+            let entries = plan.envEntries(
+                EnvLines.credentials(credentials, role: exchange.finalRole.description, region: exchange.region))
+            do throws(OutputError) {
+                try context.files.appendToEnvFile(try EnvFile.render(entries), path: job.envFile)
+            } catch {
+                throw .output(error)
+            }
+            context.log(plan.exchangeLine(exchange, expiration: credentials.expiration))
+            return .wrote(
+                roles: exchange.roles.map(\.description), rule: exchange.rule.label,
+                sessionName: exchange.webIdentity.sessionName)
+        case let .place(placement):
+            let stale = placement.files.filter { context.files.readJobFile($0.path, limit: 1 << 20) != $0.contents }
+            if !stale.isEmpty {
+                do throws(FileError) {
+                    try context.files.makeJobFolder(placement.folder)
+                    for file in stale { try context.files.writeJobFile(file.contents, to: file.path) }
+                } catch {
+                    throw .output(.jobFile(error))
+                }
+            }
+            let appended = try appendUnlessCurrent(plan.envEntries(placement.entries), job: job, context: context)
+            let written = appended || !stale.isEmpty
+            context.log(plan.placementLine(placement, written: written))
+            let first = placement.grants[0].exchange
+            guard written else { return .reused(role: first.finalRole.description) }
+            return .wrote(
+                roles: first.roles.map(\.description), rule: first.rule.label,
+                sessionName: first.webIdentity.sessionName)
+        }
     }
 
-    /// A verifier for the mapping's issuer and audiences, with the key-set cache.
-    public func verifier() -> TokenVerifier {
-        let cacheDirectory = mapping.cacheDirectory ?? KeySetSource.defaultCacheDirectory(environment: environment)
-        let keys = KeySetSource(
-            issuer: mapping.issuer, keySetURL: mapping.jwksURL, cacheDirectory: cacheDirectory,
-            transport: transport, transportSettings: transportSettings, retrier: retrier, clock: clock, log: log)
-        return TokenVerifier(
-            policy: ClaimPolicy(issuer: mapping.issuer, audiences: mapping.audiences), keys: keys, clock: clock)
+    /// Appends `entries` unless the env file, read as the runner would export it, already
+    /// gives each of them its value. Returns whether it appended.
+    private static func appendUnlessCurrent(_ entries: [EnvEntry], job: JobSnapshot, context: HookContext)
+        throws(HookFailure) -> Bool
+    {
+        guard entries.contains(where: { job.envFileEntries[$0.key] != $0.value }) else { return false }
+        do throws(OutputError) {
+            try context.files.appendToEnvFile(try EnvFile.render(entries), path: job.envFile)
+        } catch {
+            throw .output(error)
+        }
+        return true
     }
 }

@@ -1,7 +1,7 @@
 /// `credential-process` could not produce credentials. It printed nothing on stdout.
-public enum CredentialProcessError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The token file the AWS config file names cannot be read.
-    case unreadableToken(FileError)
+public enum CredentialProcessError: UserFacingError, Equatable, Sendable {
+    /// The token file the AWS config file names is missing, not a regular file, or unreadable.
+    case unreadableToken(path: String)
     /// The mapping has no rule with that number (it changed since the hook ran).
     case noSuchRule(number: Int, count: Int, path: String)
     /// The rule no longer matches the job's token (the mapping changed since the hook ran).
@@ -9,10 +9,13 @@ public enum CredentialProcessError: Error, Equatable, Sendable, CustomStringConv
     /// The rule is a `skip` rule now (the mapping changed since the hook ran).
     case ruleSkips(rule: String, path: String)
 
+    public var exitCategory: ExitCategory { .credentialsUnavailable }
+    public var responsibility: Responsibility { .runnerAdministrator }
+
     public var description: String {
         switch self {
-        case let .unreadableToken(error):
-            return "\(error.description); the hook writes this file in the job's temporary folder, so run credential-process only in the job the hook ran for"
+        case let .unreadableToken(path):
+            return "cannot read the ID token file \(path) (missing, not a regular file, or unreadable); the hook writes this file in the job's temporary folder, so run credential-process only in the job the hook ran for"
         case let .noSuchRule(number, count, path):
             return "\(path) has \(count) rules, not a rule \(number): the mapping changed since the hook wrote the AWS config file; retry the job"
         case let .ruleDoesNotMatch(rule, claim, path):
@@ -35,13 +38,15 @@ public struct CredentialProcessContext {
     public var clock: Clock
     /// Sends every HTTP request of the run.
     public var transport: any HTTPTransport
+    /// The token file and the cache are in the job's folder, which the job controls.
+    public var files: any JobFileAccess
     /// Gets lines for stderr (never a secret); stdout carries only the credentials.
     public var log: (String) -> Void
 
     public init(
         configPath: String, tokenFile: String, rule: Int, cacheFile: String?,
-        environment: @escaping (String) -> String?, clock: Clock = .system, transport: (any HTTPTransport)? = nil,
-        log: @escaping (String) -> Void
+        environment: @escaping (String) -> String?, clock: Clock, transport: any HTTPTransport,
+        files: any JobFileAccess = LocalJobFiles(), log: @escaping (String) -> Void
     ) {
         self.configPath = configPath
         self.tokenFile = tokenFile
@@ -49,65 +54,75 @@ public struct CredentialProcessContext {
         self.cacheFile = cacheFile
         self.environment = environment
         self.clock = clock
-        self.transport = transport ?? CurlTransport(environment: environment)
+        self.transport = transport
+        self.files = files
         self.log = log
     }
 }
 
 /// The `credential_process` helper of `output = "profile"`: credentials for one rule's role
-/// from the job's ID token, in the JSON format every AWS SDK reads, cached until shortly
-/// before they expire.
+/// (and its chain) from the job's ID token, in the JSON format every AWS SDK reads, cached
+/// until shortly before they expire.
 public enum CredentialProcess {
     /// Cached credentials are handed out until this many seconds before they expire.
     public static let refreshMargin: Int64 = 5 * 60
 
-    /// Assumes the rule's role (or takes it from the cache) and returns the JSON to print.
+    /// Performs the rule's exchange, as `JobPlanner` plans it for the hook (or takes the
+    /// credentials from the cache), and returns the JSON to print.
     ///
     /// The token was verified by the hook when it wrote the file; here its `iss`, `aud`,
     /// `exp` and `nbf` are checked again and the rule must still match its claims, so that a
     /// mapping changed during the job is not applied to the wrong job. The signature is left
     /// to STS, which checks it before it issues anything.
-    ///
-    /// Throws `ConfigError`, `CredentialProcessError`, `TokenError`, `STSError` or
-    /// `TransportError`.
-    public static func run(_ context: CredentialProcessContext) throws -> String {
-        let mapping = try MappingLoader.load(path: context.configPath).mapping
+    public static func run(_ context: CredentialProcessContext) throws(HookFailure) -> String {
+        let mapping: Mapping
+        do throws(ConfigError) {
+            mapping = try MappingLoader.load(path: context.configPath).mapping
+        } catch {
+            throw .configuration(error)
+        }
         guard context.rule >= 1, context.rule <= mapping.rules.count else {
-            throw CredentialProcessError.noSuchRule(
-                number: context.rule, count: mapping.rules.count, path: context.configPath)
+            throw .credentialProcess(
+                .noSuchRule(number: context.rule, count: mapping.rules.count, path: context.configPath))
         }
         let rule = mapping.rules[context.rule - 1]
         guard let assumption = rule.assumption else {
-            throw CredentialProcessError.ruleSkips(rule: rule.label, path: context.configPath)
+            throw .credentialProcess(.ruleSkips(rule: rule.label, path: context.configPath))
         }
-        let role = assumption.role.description
-        if let cacheFile = context.cacheFile, let bytes = FileSystem.contentsIfReadable(cacheFile),
+        let role = assumption.finalRole.description
+        if let cacheFile = context.cacheFile, let bytes = context.files.readJobFile(cacheFile, limit: 1 << 20),
             let cached = cachedCredentials(bytes, role: role, now: context.clock.now())
         {
             return render(cached)
         }
 
-        let token: String
-        do {
-            token = try FileSystem.readText(context.tokenFile, limit: 64 << 10).trimmingSpaces
-        } catch {
-            throw CredentialProcessError.unreadableToken(error)
+        guard let tokenBytes = context.files.readJobFile(context.tokenFile, limit: 64 << 10) else {
+            throw .credentialProcess(.unreadableToken(path: context.tokenFile))
         }
-        let claims = try JWT(token).claims
-        try ClaimPolicy(issuer: mapping.issuer, audiences: mapping.audiences).check(claims, now: context.clock.now())
+        let token = String(decoding: tokenBytes, as: UTF8.self).trimmingSpaces
+        let claims: Claims
+        do throws(TokenError) {
+            claims = try JWT(token).claims
+            try ClaimPolicy(issuer: mapping.issuer, audiences: mapping.audiences)
+                .check(claims, now: context.clock.now())
+        } catch {
+            throw .token(error)
+        }
         if case let .failed(condition, _) = RuleMatcher.evaluate(rule, claims: claims) {
-            throw CredentialProcessError.ruleDoesNotMatch(
-                rule: rule.label, claim: condition.claim, path: context.configPath)
+            throw .credentialProcess(
+                .ruleDoesNotMatch(rule: rule.label, claim: condition.claim, path: context.configPath))
         }
 
+        let exchange = JobPlanner.exchange(
+            for: rule, assumption, settings: EffectiveSettings(assumption, of: rule, mapping: mapping),
+            mapping: mapping, claims: claims)
         let session = HookSession(
             mapping: mapping, transport: context.transport, clock: context.clock, environment: context.environment,
             log: context.log)
-        guard assumption.chain.isEmpty else { throw HookError.chainUnsupported(rule: rule.label) }
-        let credentials = try session.assumeRole(assumption, of: rule, claims: claims, token: token).credentials
+        let credentials = try session.obtain(exchange, token: token)
         if let cacheFile = context.cacheFile {
-            do {
-                try FileSystem.writeAtomically(Array(cacheText(credentials, role: role).utf8), to: cacheFile, mode: 0o600)
+            do throws(FileError) {
+                try context.files.writeJobFile(Array(cacheText(credentials, role: role).utf8), to: cacheFile)
             } catch {
                 context.log("cannot cache the credentials (\(error)); the next call will ask STS again")
             }

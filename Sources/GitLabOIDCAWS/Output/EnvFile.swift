@@ -1,7 +1,7 @@
 import Glibc
 
 /// The job's environment file could not be used. Nothing was changed in it.
-public enum OutputError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum OutputError: UserFacingError, Equatable, Sendable {
     /// Neither `$GITLAB_ENV` nor `--env-file`.
     case noEnvFile
     case unwritable(FileError)
@@ -15,10 +15,20 @@ public enum OutputError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsafeValue(key: String)
     /// A file in the job's temporary folder (ID token, AWS config) could not be written.
     case jobFile(FileError)
-    /// `/proc/self/exe` could not be read, so the AWS config file cannot name this binary.
-    case unknownExecutablePath
     /// A path contains a line break or NUL and cannot go into the AWS config file.
     case unsafePath(String)
+
+    /// Without an env file the runner is too old or the hook is called wrongly: exit 2 like
+    /// an invalid mapping. Every other case is a job that cannot get its credentials: exit 1.
+    public var exitCategory: ExitCategory {
+        switch self {
+        case .noEnvFile: return .invalidConfiguration
+        case .unwritable, .notRegularFile, .shortWrite, .rollbackFailed, .unsafeValue, .jobFile, .unsafePath:
+            return .credentialsUnavailable
+        }
+    }
+
+    public var responsibility: Responsibility { .runnerAdministrator }
 
     public var description: String {
         switch self {
@@ -36,23 +46,39 @@ public enum OutputError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the value for \(key) contains a line break or NUL and cannot be written as KEY=VALUE; nothing was written"
         case let .jobFile(error):
             return "\(error.description); nothing was written to the job environment file"
-        case .unknownExecutablePath:
-            return "cannot find this program's own path (/proc/self/exe is unreadable), which the AWS config file must name for credential_process; mount /proc, or use output = \"web-identity\" or \"env\""
         case let .unsafePath(path):
             return "the path \(path.debugDescription) contains a line break or NUL and cannot be written to the AWS config file; nothing was written"
         }
     }
 }
 
+/// One `KEY=VALUE` line of the job environment file.
+public struct EnvEntry: Equatable, Sendable, CustomStringConvertible {
+    public let key: String
+    public let value: String
+
+    public init(_ key: String, _ value: String) {
+        self.key = key
+        self.value = value
+    }
+
+    public var description: String { "\(key)=\(value)" }
+}
+
 /// Renders and writes the job environment file, whose lines the runner reads with
 /// `while read -r line; do export "$line"; done`: each line is `KEY=VALUE`, taken literally.
 public enum EnvFile {
+    /// The most of an env file the hook reads (to find what an earlier run wrote).
+    public static let readLimit = 16 << 20
+
     /// Renders `KEY=VALUE` lines, refusing values that would spill onto another line.
-    public static func render(_ entries: [(String, String)]) throws(OutputError) -> String {
+    public static func render(_ entries: [EnvEntry]) throws(OutputError) -> String {
         var text = ""
-        for (key, value) in entries {
-            if value.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0 }) { throw .unsafeValue(key: key) }
-            text += "\(key)=\(value)\n"
+        for entry in entries {
+            if entry.value.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0 }) {
+                throw .unsafeValue(key: entry.key)
+            }
+            text += "\(entry)\n"
         }
         return text
     }
@@ -94,14 +120,10 @@ public enum EnvFile {
         return pread(reader, &last, 1, size - 1) == 1 ? last == 0x0A : true
     }
 
-    /// Reads `KEY=VALUE` lines (later lines win), as the runner would export them; nothing
-    /// when `path` is not a readable regular file.
-    public static func entries(at path: String) -> [String: String] {
-        // Only a regular file: opening a FIFO to read would wait for a writer forever.
-        var status = stat()
-        guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG,
-            let text = try? FileSystem.readText(path, limit: 16 << 20)
-        else { return [:] }
+    /// The `KEY=VALUE` lines of env-file contents (later lines win), as the runner would
+    /// export them.
+    public static func parse(_ bytes: [UInt8]) -> [String: String] {
+        let text = String(decoding: bytes, as: UTF8.self)
         var result: [String: String] = [:]
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
             guard let equals = line.firstIndex(of: "=") else { continue }

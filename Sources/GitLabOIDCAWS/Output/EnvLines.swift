@@ -1,15 +1,16 @@
 /// The variables each output writes into the job environment file.
 public enum EnvLines {
-    /// Static credentials (`output = "env"`), in the order they are written.
-    public static func credentials(_ credentials: AWSCredentials, role: String, region: String) -> [(String, String)] {
+    /// Static credentials (`output = "env"`), in the order they are written. `role` is the
+    /// role finally assumed.
+    public static func credentials(_ credentials: AWSCredentials, role: String, region: String) -> [EnvEntry] {
         [
-            ("AWS_ACCESS_KEY_ID", credentials.accessKeyID),
-            ("AWS_SECRET_ACCESS_KEY", credentials.secretAccessKey),
-            ("AWS_SESSION_TOKEN", credentials.sessionToken),
-            ("AWS_CREDENTIAL_EXPIRATION", Timestamp.format(credentials.expiration)),
-            ("AWS_REGION", region),
-            ("AWS_DEFAULT_REGION", region),
-            ("GITLAB_OIDC_AWS_ROLE_ARN", role),
+            EnvEntry("AWS_ACCESS_KEY_ID", credentials.accessKeyID),
+            EnvEntry("AWS_SECRET_ACCESS_KEY", credentials.secretAccessKey),
+            EnvEntry("AWS_SESSION_TOKEN", credentials.sessionToken),
+            EnvEntry("AWS_CREDENTIAL_EXPIRATION", Timestamp.format(credentials.expiration)),
+            EnvEntry("AWS_REGION", region),
+            EnvEntry("AWS_DEFAULT_REGION", region),
+            EnvEntry("GITLAB_OIDC_AWS_ROLE_ARN", role),
         ]
     }
 
@@ -18,27 +19,32 @@ public enum EnvLines {
     /// `stsEndpoint` (written as `AWS_ENDPOINT_URL_STS`) only when the mapping chose one.
     public static func webIdentity(
         role: String, tokenFile: String, sessionName: String, region: String, stsEndpoint: String?
-    ) -> [(String, String)] {
+    ) -> [EnvEntry] {
         var entries = [
-            ("AWS_ROLE_ARN", role),
-            ("AWS_WEB_IDENTITY_TOKEN_FILE", tokenFile),
-            ("AWS_ROLE_SESSION_NAME", sessionName),
-            ("AWS_REGION", region),
-            ("AWS_DEFAULT_REGION", region),
+            EnvEntry("AWS_ROLE_ARN", role),
+            EnvEntry("AWS_WEB_IDENTITY_TOKEN_FILE", tokenFile),
+            EnvEntry("AWS_ROLE_SESSION_NAME", sessionName),
+            EnvEntry("AWS_REGION", region),
+            EnvEntry("AWS_DEFAULT_REGION", region),
         ]
-        if let stsEndpoint { entries.append(("AWS_ENDPOINT_URL_STS", stsEndpoint)) }
-        entries.append(("GITLAB_OIDC_AWS_ROLE_ARN", role))
+        if let stsEndpoint { entries.append(EnvEntry("AWS_ENDPOINT_URL_STS", stsEndpoint)) }
+        entries.append(EnvEntry("GITLAB_OIDC_AWS_ROLE_ARN", role))
         return entries
     }
 
     /// `output = "profile"`: the job's AWS config file, its empty credentials file, and the
-    /// `default` profile (whose role is `role`). Regions are per profile, in the config file.
-    public static func profile(configFile: String, credentialsFile: String, role: String) -> [(String, String)] {
+    /// `default` profile (whose role, finally assumed, is `role`). Regions are per profile,
+    /// in the config file.
+    public static func profile(configFile: String, credentialsFile: String, role: String) -> [EnvEntry] {
         [
-            ("AWS_CONFIG_FILE", configFile),
-            ("AWS_SHARED_CREDENTIALS_FILE", credentialsFile),
-            ("AWS_PROFILE", JobProfiles.defaultName),
-            ("GITLAB_OIDC_AWS_ROLE_ARN", role),
+            EnvEntry("AWS_CONFIG_FILE", configFile),
+            EnvEntry("AWS_SHARED_CREDENTIALS_FILE", credentialsFile),
+            EnvEntry("AWS_PROFILE", JobProfiles.defaultName),
+            EnvEntry("GITLAB_OIDC_AWS_ROLE_ARN", role),
         ]
     }
+
+    /// What keeps SDKs from falling back to the runner's instance profile
+    /// (`block_instance_metadata = true`).
+    public static let instanceMetadataDisabled = EnvEntry("AWS_EC2_METADATA_DISABLED", "true")
 }

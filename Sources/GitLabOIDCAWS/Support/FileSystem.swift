@@ -142,36 +142,10 @@ public enum FileSystem {
         try? read(path, limit: limit)
     }
 
-    /// `path` made absolute against `workingDirectory` (the current one when nil). `.` and `..`
-    /// are kept; symbolic links are not resolved.
-    public static func absolute(_ path: String, workingDirectory: String? = nil) -> String {
+    /// `path` made absolute against `workingDirectory`. `.` and `..` are kept; symbolic
+    /// links are not resolved.
+    public static func absolute(_ path: String, workingDirectory: String) -> String {
         if path.hasPrefix("/") { return path }
-        let base = workingDirectory ?? currentDirectory() ?? "/"
-        return base.hasSuffix("/") ? base + path : base + "/" + path
-    }
-
-    /// The process's working directory.
-    public static func currentDirectory() -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buffer, buffer.count) != nil else { return nil }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    /// The absolute path of the running binary, from `/proc/self/exe`. When the binary was
-    /// replaced on disk since it started (an upgrade), the path of the new one.
-    public static func executablePath() -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard count > 0 else { return nil }
-        let path = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let deleted = " (deleted)"
-        if path.hasSuffix(deleted) { return String(path.dropLast(deleted.count)) }
-        return path
-    }
-
-    /// The value of an environment variable; nil when unset.
-    public static func environment(_ name: String) -> String? {
-        guard let value = getenv(name) else { return nil }
-        return String(cString: value)
+        return workingDirectory.hasSuffix("/") ? workingDirectory + path : workingDirectory + "/" + path
     }
 }

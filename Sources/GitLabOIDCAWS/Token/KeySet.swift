@@ -50,11 +50,21 @@ public enum KeySetError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .unreachable(url, cause):
-            return "cannot fetch the issuer's signing keys from \(url): \(cause.description); check that the runner can reach the GitLab instance (proxy settings, `ca_file` for a private CA)"
+            return "cannot fetch the issuer's signing keys from \(url): \(cause.attemptSummary); check that the runner can reach the GitLab instance (proxy settings, `ca_file` for a private CA)"
         case let .httpStatus(url, status):
             return "cannot fetch the issuer's signing keys: \(url) answered HTTP \(status); check `issuer` (and `jwks_url` if set)"
         case let .invalidDocument(url, reason):
             return "the document at \(url) is not usable: \(reason); check `issuer` (and `jwks_url` if set)"
+        }
+    }
+
+    /// The description for the line of a failed attempt, without the URL that the final
+    /// error names once.
+    var attemptSummary: String {
+        switch self {
+        case let .unreachable(_, cause): return cause.attemptSummary
+        case let .httpStatus(_, status): return "HTTP \(status)"
+        case let .invalidDocument(_, reason): return reason
         }
     }
 

@@ -106,18 +106,16 @@ public final class KeySetSource {
     private func fetchJSON(_ url: String) throws(KeySetError) -> JSONValue {
         let request = HTTPRequest(url: url, headers: ["Accept: application/json"])
         let response = try retrier.run(
-            "fetching \(url)",
+            "fetching the issuer's keys",
             operation: { (timeout: Double) throws(KeySetError) -> HTTPResponse in
-                let response: HTTPResponse
-                do throws(TransportError) {
-                    response = try transport.perform(request, settings: transportSettings, timeout: timeout)
-                } catch {
-                    throw KeySetError.unreachable(url: url, cause: error)
-                }
+                let response = try transport.send(
+                    request, settings: transportSettings, timeout: timeout,
+                    failingWith: { KeySetError.unreachable(url: url, cause: $0) })
                 guard response.status == 200 else { throw KeySetError.httpStatus(url: url, status: response.status) }
                 return response
             },
-            classify: { error, _ in error.retryDecision })
+            classify: { error, _ in error.retryDecision },
+            describe: \.attemptSummary)
         do {
             return try JSONValue.parse(response.body)
         } catch {

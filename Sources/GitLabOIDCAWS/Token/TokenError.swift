@@ -1,5 +1,5 @@
 /// Why the job's ID token was not accepted. The hook exits 1 and writes nothing.
-public enum TokenError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum TokenError: UserFacingError, Equatable, Sendable {
     case tooLong(length: Int)
     case malformed(String)
     case algorithmNone
@@ -14,6 +14,22 @@ public enum TokenError: Error, Equatable, Sendable, CustomStringConvertible {
     case expired(expiredAt: Int64, now: Int64)
     case notYetValid(validFrom: Int64, now: Int64)
     case missingTime(String)
+    /// The issuer's keys, needed to check the signature, could not be obtained.
+    case keySetUnavailable(KeySetError)
+
+    public var exitCategory: ExitCategory { .credentialsUnavailable }
+
+    /// A token the pipeline can fix (its `id_tokens`, a retry) or a runner that does not trust
+    /// the token's issuer, cannot reach its keys or runs with a wrong clock.
+    public var responsibility: Responsibility {
+        switch self {
+        case .tooLong, .malformed, .algorithmNone, .symmetricAlgorithm, .unsupportedAlgorithm, .badSignature,
+            .wrongAudience, .expired, .missingTime:
+            return .pipeline
+        case .missingKeyID, .unknownKeyID, .unusableKey, .wrongIssuer, .notYetValid, .keySetUnavailable:
+            return .runnerAdministrator
+        }
+    }
 
     public var description: String {
         switch self {
@@ -47,6 +63,8 @@ public enum TokenError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the ID token is not yet valid: nbf is \(validFrom - now) seconds in the future (allowed clock skew 60 s); check the runner's clock"
         case let .missingTime(claim):
             return "the ID token has no numeric `\(claim)` claim"
+        case let .keySetUnavailable(error):
+            return error.description
         }
     }
 }

@@ -19,26 +19,31 @@ public struct TokenVerifier {
         self.clock = clock
     }
 
-    /// Throws `TokenError` or `KeySetError`.
-    public func verify(_ token: String) throws -> VerifiedToken {
+    /// Returns the token with its claims once every check passed.
+    public func verify(_ token: String) throws(TokenError) -> VerifiedToken {
         let jwt = try JWT(token)
         try policy.check(jwt.claims, now: clock.now())
-        var keySet = try keys.keySet(refresh: false)
-        if keySet.key(for: jwt.keyID) == nil {
-            keySet = try keys.keySet(refresh: true)
+        var keySet: JSONWebKeySet
+        do throws(KeySetError) {
+            keySet = try keys.keySet(refresh: false)
+            if keySet.key(for: jwt.keyID) == nil {
+                keySet = try keys.keySet(refresh: true)
+            }
+        } catch {
+            throw .keySetUnavailable(error)
         }
         guard let key = keySet.key(for: jwt.keyID) else {
-            if let keyID = jwt.keyID { throw TokenError.unknownKeyID(keyID, keySetURL: keys.keySetURL) }
-            throw TokenError.missingKeyID(keySetURL: keys.keySetURL)
+            if let keyID = jwt.keyID { throw .unknownKeyID(keyID, keySetURL: keys.keySetURL) }
+            throw .missingKeyID(keySetURL: keys.keySetURL)
         }
         let publicKey: RSAPublicKey
         do {
             publicKey = try RSAPublicKey(modulus: key.modulus, exponent: key.exponent)
         } catch {
-            throw TokenError.unusableKey(keyID: key.keyID ?? "?", reason: error.description)
+            throw .unusableKey(keyID: key.keyID ?? "?", reason: error.description)
         }
         guard publicKey.verify(signature: jwt.signature, message: jwt.signingInput, algorithm: jwt.algorithm) else {
-            throw TokenError.badSignature
+            throw .badSignature
         }
         return VerifiedToken(raw: token, claims: jwt.claims)
     }

@@ -52,7 +52,22 @@ public final class CurlTransport: HTTPTransport {
             set(goa_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, milliseconds(timeout)))
             set(goa_curl_setopt_long(handle, CURLOPT_MAXFILESIZE_LARGE, settings.maximumResponseBytes))
             set(goa_curl_setopt_string(handle, CURLOPT_USERAGENT, "gitlab-oidc-aws/\(gitlabOIDCAWSVersion)"))
-            if let caFile = settings.caFile {
+            if let baseCAFile = settings.baseCAFile {
+                // The container bundle: the base file stands for the system store, the job
+                // image's certificate folder is not read, `ca_file` comes on top.
+                let combined = settings.caFile.flatMap { TrustStore.combinedCAs(baseCAFile: baseCAFile, caFile: $0) }
+                for (file, folder, blob) in [
+                    (CURLOPT_CAINFO, CURLOPT_CAPATH, CURLOPT_CAINFO_BLOB),
+                    (CURLOPT_PROXY_CAINFO, CURLOPT_PROXY_CAPATH, CURLOPT_PROXY_CAINFO_BLOB),
+                ] {
+                    set(goa_curl_setopt_string(handle, folder, nil))
+                    if let combined {
+                        set(goa_curl_setopt_blob(handle, blob, combined, combined.count))
+                    } else {
+                        set(goa_curl_setopt_string(handle, file, settings.caFile ?? baseCAFile))
+                    }
+                }
+            } else if let caFile = settings.caFile {
                 // CAINFO alone would replace the system store; CAPATH keeps it trusted too.
                 set(goa_curl_setopt_string(handle, CURLOPT_CAINFO, caFile))
                 set(goa_curl_setopt_string(handle, CURLOPT_CAPATH, "/etc/ssl/certs"))

@@ -35,12 +35,19 @@ public struct TransportSettings: Sendable {
     public var connectTimeout: Double
     /// Extra trusted CAs (PEM), in addition to the system store.
     public var caFile: String?
+    /// The CA file that stands for the system store (`TrustStore.baseCAFile`): set in the
+    /// container bundle, nil for libcurl's own default.
+    public var baseCAFile: String?
     /// Answers longer than this are refused.
     public var maximumResponseBytes: Int
 
-    public init(connectTimeout: Double = 5, caFile: String? = nil, maximumResponseBytes: Int = 1 << 20) {
+    public init(
+        connectTimeout: Double = 5, caFile: String? = nil, baseCAFile: String? = TrustStore.current,
+        maximumResponseBytes: Int = 1 << 20
+    ) {
         self.connectTimeout = connectTimeout
         self.caFile = caFile
+        self.baseCAFile = baseCAFile
         self.maximumResponseBytes = maximumResponseBytes
     }
 }
@@ -51,4 +58,19 @@ public protocol HTTPTransport: AnyObject {
     /// Sends `request` with `settings` and waits at most `timeout` seconds for the whole answer.
     func perform(_ request: HTTPRequest, settings: TransportSettings, timeout: Double) throws(TransportError)
         -> HTTPResponse
+}
+
+extension HTTPTransport {
+    /// `perform`, with a transport failure turned into the caller's own error by `wrap`
+    /// (`STSError.transport`, `KeySetError.unreachable`, ...).
+    public func send<Failure: Error>(
+        _ request: HTTPRequest, settings: TransportSettings, timeout: Double,
+        failingWith wrap: (TransportError) -> Failure
+    ) throws(Failure) -> HTTPResponse {
+        do throws(TransportError) {
+            return try perform(request, settings: settings, timeout: timeout)
+        } catch {
+            throw wrap(error)
+        }
+    }
 }

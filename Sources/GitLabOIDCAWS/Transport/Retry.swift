@@ -58,11 +58,14 @@ public struct Retrier {
 
     /// Calls `operation` with the time allowed for that attempt (`request_timeout`, or less
     /// when the deadline is closer) until it succeeds or `RetryStep.after` gives up; the
-    /// last error is rethrown. `classify` gets the error and the 1-based attempt number.
+    /// last error is rethrown. `classify` gets the error and the 1-based attempt number;
+    /// `describe` words the error for the line of an attempt that is retried (callers leave
+    /// out the URL there, which the rethrown error names once).
     public func run<Value, Failure: Error>(
         _ what: String,
         operation: (_ attemptTimeout: Double) throws(Failure) -> Value,
-        classify: (_ error: Failure, _ attempt: Int) -> RetryDecision
+        classify: (_ error: Failure, _ attempt: Int) -> RetryDecision,
+        describe: (Failure) -> String = { "\($0)" }
     ) throws(Failure) -> Value {
         let start = clock.monotonic()
         var attempt = 1
@@ -80,7 +83,7 @@ public struct Retrier {
                 let step = RetryStep.after(
                     attempt: attempt, decision: classify(error, attempt), elapsed: elapsed, wait: wait,
                     settings: settings)
-                log(Retrier.line(what, attempt: attempt, of: settings, step: step, error: "\(error)", elapsed: elapsed))
+                log(Retrier.line(what, attempt: attempt, of: settings, step: step, error: describe(error), elapsed: elapsed))
                 guard case let .wait(seconds) = step else { throw error }
                 clock.sleep(seconds)
                 attempt += 1

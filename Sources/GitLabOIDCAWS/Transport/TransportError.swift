@@ -47,30 +47,37 @@ public struct TransportError: Error, Equatable, Sendable, CustomStringConvertibl
         }
     }
 
-    public var description: String {
+    public var description: String { describe(naming: url) }
+
+    /// The description without the URL, for the line of each failed attempt: the URL is
+    /// named once, in the error the caller reports when it gives up.
+    public var attemptSummary: String { describe(naming: nil) }
+
+    private func describe(naming url: String?) -> String {
         var text: String
         let detail = LogText.oneLine(self.detail, limit: 512)
+        let server = url ?? "the server"
         switch kind {
         case let .tooLarge(limit):
-            text = "the answer from \(url) is larger than \(limit / 1024) KiB; refused"
+            text = "the answer from \(server) is larger than \(limit / 1024) KiB; refused"
         case .tls:
-            text = "TLS verification failed for \(url): \(detail); if the server uses a private CA, give its PEM bundle as `ca_file`"
+            text = "TLS verification failed for \(server): \(detail); if the server uses a private CA, give its PEM bundle as `ca_file`"
         case let .connectTimeout(seconds):
-            text = "could not connect to \(url) within \(LogText.seconds(seconds)) s (connect_timeout, or less near the deadline): \(detail)"
+            text = "could not connect to \(server) within \(LogText.seconds(seconds)) s (connect_timeout, or less near the deadline): \(detail)"
         case let .timeout(seconds):
-            text = "no complete answer from \(url) within \(LogText.seconds(seconds)) s (the per-attempt limit: request_timeout, or less near the deadline); the server accepted the connection but did not answer in time: \(detail)"
+            text = "no complete answer from \(server) within \(LogText.seconds(seconds)) s (the per-attempt limit: request_timeout, or less near the deadline); the server accepted the connection but did not answer in time: \(detail)"
         case .broken:
-            text = "the connection to \(url) broke before the whole answer arrived: \(detail)"
+            text = "the connection to \(server) broke before the whole answer arrived: \(detail)"
         case let .proxyRefused(status):
-            text = "the proxy refused to connect to \(url) (HTTP \(status) to CONNECT): \(detail)"
+            text = "the proxy refused to connect to \(server) (HTTP \(status) to CONNECT): \(detail)"
         case .proxyUnresolved:
             text = "the proxy's host name cannot be resolved: \(detail)"
         case .connect:
-            text = "cannot connect to \(url): \(detail)"
+            text = "cannot connect to \(server): \(detail)"
         case .libcurlMissing:
             text = "cannot load libcurl (\(LibCurl.soname)), which every request needs: \(detail); install it (Debian and Ubuntu: apt-get install libcurl4), or give container jobs the bundle made by install.sh --bundle"
         case .other:
-            text = "\(url): \(detail)"
+            text = url.map { "\($0): \(detail)" } ?? detail
         }
         if let proxySettings { text += " [proxy settings: \(proxySettings)]" }
         return text

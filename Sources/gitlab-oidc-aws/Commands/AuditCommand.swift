@@ -52,7 +52,7 @@ struct AuditCommand: ParsableCommand {
     func endpoints() -> (iam: (url: String, source: String)?, sts: (url: String, source: String)?) {
         func option(_ value: String?, _ name: String) -> (url: String, source: String)? { value.map { ($0, name) } }
         func variable(_ name: String) -> (url: String, source: String)? {
-            processEnvironment(name).flatMap { $0.isEmpty ? nil : ($0, "$" + name) }
+            ProcessState.variable(name).flatMap { $0.isEmpty ? nil : ($0, "$" + name) }
         }
         let everyService = option(endpointURL, "--endpoint-url") ?? variable("AWS_ENDPOINT_URL")
         let iam = option(endpointURL, "--endpoint-url") ?? variable("AWS_ENDPOINT_URL_IAM") ?? variable("AWS_ENDPOINT_URL")
@@ -73,24 +73,57 @@ struct AuditCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
-            let mapping = try MappingLoader.load(path: options.config).mapping
-            let report: AuditReport
-            do {
+        try runReportingErrors(
+            { () throws(AuditFailure) -> Int32 in
+                let mapping: Mapping
+                do throws(ConfigError) {
+                    mapping = try MappingLoader.load(path: options.config).mapping
+                } catch {
+                    throw .configuration(error)
+                }
                 let (iam, sts) = endpoints()
-                report = try Audit.run(
-                    mapping: mapping, account: account, iamEndpoint: iam?.url, stsEndpoint: sts?.url,
-                    environment: processEnvironment, transport: CurlTransport(environment: processEnvironment),
-                    log: Console.log)
-            } catch AuditError.noCredentials {
-                Console.error(AuditError.noCredentials)
-                return 2
-            }
-            switch format {
-            case .text: Console.print(report.text)
-            case .json: Console.print(report.json.prettyText)
-            }
-            return report.isInLine ? 0 : 1
+                let report: AuditReport
+                do throws(AuditError) {
+                    report = try Audit.run(
+                        mapping: mapping, account: account, iamEndpoint: iam?.url, stsEndpoint: sts?.url,
+                        environment: ProcessState.variable, transport: CurlTransport(environment: ProcessState.variable),
+                        log: Console.log)
+                } catch {
+                    throw .audit(error)
+                }
+                switch format {
+                case .text: Console.print(report.text)
+                case .json: Console.print(report.json.prettyText)
+                }
+                return report.isInLine ? 0 : 1
+            },
+            report: { failure in
+                switch failure {
+                case let .configuration(error): Console.error(.configuration(error))
+                case let .audit(error): Console.log("error: \(error)")
+                }
+            })
+    }
+}
+
+/// What `audit` can end with besides its report.
+enum AuditFailure: UserFacingError {
+    case configuration(ConfigError)
+    case audit(AuditError)
+
+    var exitCategory: ExitCategory {
+        switch self {
+        case let .configuration(error): return error.exitCategory
+        case let .audit(error): return error.exitCategory
+        }
+    }
+
+    var responsibility: Responsibility { .runnerAdministrator }
+
+    var description: String {
+        switch self {
+        case let .configuration(error): return error.description
+        case let .audit(error): return error.description
         }
     }
 }

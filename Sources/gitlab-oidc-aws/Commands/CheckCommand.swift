@@ -22,30 +22,27 @@ struct CheckCommand: ParsableCommand {
     var strict = false
 
     func run() throws {
-        try runReportingErrors {
-            let findings: [ConfigDiagnostic]
-            let rules: Int
-            do {
+        try runReportingErrors(
+            { () throws(ConfigError) -> Int32 in
                 let loaded = try MappingLoader.load(path: options.config)
-                findings = MappingCheck.findings(loaded)
-                rules = loaded.mapping.rules.count
-            } catch let error as ConfigError {
+                let findings = MappingCheck.findings(loaded)
+                for finding in findings { Console.report(finding.description) }
+                var summary =
+                    "\(options.config): valid, \(count(loaded.mapping.rules.count, "rule"))\(warnings(findings.count))"
+                if strict && !findings.isEmpty {
+                    summary += "; --strict makes warnings fail the check"
+                    Console.print(summary)
+                    return ExitStatus.strictWarnings
+                }
+                Console.print(summary)
+                return 0
+            },
+            report: { error in
                 for diagnostic in error.diagnostics { Console.report(diagnostic.description) }
                 Console.print(
                     "\(options.config): invalid: \(count(error.errors.count, "error"))\(warnings(error.diagnostics.count - error.errors.count))"
                 )
-                throw ExitCode(ExitStatus.code(for: error))
-            }
-            for finding in findings { Console.report(finding.description) }
-            var summary = "\(options.config): valid, \(count(rules, "rule"))\(warnings(findings.count))"
-            if strict && !findings.isEmpty {
-                summary += "; --strict makes warnings fail the check"
-                Console.print(summary)
-                return ExitStatus.strictWarnings
-            }
-            Console.print(summary)
-            return 0
-        }
+            })
     }
 
     private func count(_ number: Int, _ noun: String) -> String {

@@ -20,7 +20,8 @@ struct CompileCommand: ParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() throws {
-        try runReportingErrors {
+        try runReportingErrors(
+            { () throws(ConfigError) -> Int32 in
             let (source, ownership) = try MappingLoader.readSource(path: options.config)
             let loaded = try MappingLoader.parse(
                 source: String(decoding: source, as: UTF8.self), path: options.config, parserGuard: .childProcess)
@@ -29,7 +30,7 @@ struct CompileCommand: ParsableCommand {
             for warning in loaded.warnings { Console.report(warning.description) }
             let output = CompiledMapping.path(for: options.config)
             let bytes = CompiledMapping.encode(loaded.mapping, sourceDigest: Digest.sha256(source))
-            do {
+            do throws(FileError) {
                 try FileSystem.writeAtomically(bytes, to: output, mode: 0o644)
             } catch {
                 throw ConfigError(diagnostics: [
@@ -41,6 +42,6 @@ struct CompileCommand: ParsableCommand {
             }
             Console.print("\(output): compiled \(loaded.mapping.rules.count) rules from \(options.config)")
             return 0
-        }
+            }, report: { error in Console.error(.configuration(error)) })
     }
 }

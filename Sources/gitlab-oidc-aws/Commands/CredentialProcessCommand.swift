@@ -33,13 +33,15 @@ struct CredentialProcessCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
-            let answer = try CredentialProcess.run(
-                CredentialProcessContext(
-                    configPath: options.config, tokenFile: tokenFile, rule: rule, cacheFile: cache,
-                    environment: processEnvironment, log: Console.log))
-            Console.print(answer)
-            return 0
-        }
+        try runReportingErrors(
+            { () throws(HookFailure) -> Int32 in
+                let answer = try CredentialProcess.run(
+                    CredentialProcessContext(
+                        configPath: options.config, tokenFile: tokenFile, rule: rule, cacheFile: cache,
+                        environment: ProcessState.variable, clock: .system,
+                        transport: CurlTransport(environment: ProcessState.variable), log: Console.log))
+                Console.print(answer)
+                return 0
+            }, report: Console.failure)
     }
 }

@@ -54,32 +54,46 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
-            let mapping = try MappingLoader.load(path: options.config).mapping
-            let claims: Claims
-            if let tokenFile {
-                let token = try FileSystem.readText(tokenFile, limit: 64 << 10).trimmingSpaces
-                if noVerify {
-                    claims = try JWT(token).claims
-                } else {
-                    claims = try HookSession(
-                        mapping: mapping, transport: CurlTransport(environment: processEnvironment),
-                        environment: processEnvironment, log: Console.log)
-                        .verifier().verify(token).claims
+        try runReportingErrors(
+            { () throws(AdminFailure) -> Int32 in
+                let mapping: Mapping
+                do throws(ConfigError) {
+                    mapping = try MappingLoader.load(path: options.config).mapping
+                } catch {
+                    throw .configuration(error)
                 }
-            } else {
-                claims = Claims(
-                    strings: claim.map { item in
-                        let equals = item.firstIndex(of: "=")!
-                        return (String(item[..<equals]), String(item[item.index(after: equals)...]))
-                    })
-            }
-            let report = Explanation(mapping: mapping, claims: claims)
-            switch format {
-            case .text: Console.print(report.text)
-            case .json: Console.print(report.json.prettyText)
-            }
-            return report.winner == nil ? ExitStatus.noRuleMatches : 0
+                let report = Explanation(mapping: mapping, claims: try claims(mapping: mapping))
+                switch format {
+                case .text: Console.print(report.text)
+                case .json: Console.print(report.json.prettyText)
+                }
+                return report.winner == nil ? ExitStatus.noRuleMatches : 0
+            }, report: Console.error)
+    }
+
+    /// The claims to explain: from `--token-file` (verified unless `--no-verify`) or `--claim`.
+    private func claims(mapping: Mapping) throws(AdminFailure) -> Claims {
+        guard let tokenFile else {
+            return Claims(
+                strings: claim.map { item in
+                    let equals = item.firstIndex(of: "=")!
+                    return (String(item[..<equals]), String(item[item.index(after: equals)...]))
+                })
+        }
+        let token: String
+        do throws(FileError) {
+            token = try FileSystem.readText(tokenFile, limit: 64 << 10).trimmingSpaces
+        } catch {
+            throw .tokenFile(error)
+        }
+        do throws(TokenError) {
+            if noVerify { return try JWT(token).claims }
+            let session = HookSession(
+                mapping: mapping, transport: CurlTransport(environment: ProcessState.variable), clock: .system,
+                environment: ProcessState.variable, log: Console.log)
+            return try session.verifier().verify(token).claims
+        } catch {
+            throw .token(error)
         }
     }
 }

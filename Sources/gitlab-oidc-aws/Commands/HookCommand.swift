@@ -17,16 +17,24 @@ struct HookCommand: ParsableCommand {
     var envFile: String?
 
     func run() throws {
-        try HookCommand.execute(config: options.config, envFile: envFile)
+        let status = HookCommand.execute(config: options.config, envFile: envFile)
+        if status != 0 { throw ExitCode(status) }
     }
 
-    /// The hook itself, for `run()` and for the fast path in `GitLabOIDCAWSCommand.main()`.
-    static func execute(config: String, envFile: String?) throws {
-        try runReportingErrors {
-            _ = try Hook.run(
-                HookContext(
-                    configPath: config, envFileOverride: envFile, environment: processEnvironment, log: Console.log))
+    /// The hook itself, for `run()` and for the fast path in `GitLabOIDCAWSCommand.main()`:
+    /// the real adapters in a `HookContext`, and the exit status. `Hook.run` has logged any
+    /// failure.
+    static func execute(config: String, envFile: String?) -> Int32 {
+        FileSystem.ignoreWriteSignals()
+        let context = HookContext(
+            configPath: config, envFileOverride: envFile, environment: ProcessState.environment, clock: .system,
+            transport: CurlTransport(environment: ProcessState.variable), files: LocalJobFiles(), log: Console.log,
+            executablePath: ProcessState.executablePath(), workingDirectory: ProcessState.workingDirectory())
+        do throws(HookFailure) {
+            _ = try Hook.run(context)
             return 0
+        } catch {
+            return ExitStatus.code(for: error.exitCategory)
         }
     }
 

@@ -34,12 +34,23 @@ struct TrustPolicyCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
-            let mapping = try MappingLoader.load(path: options.config).mapping
-            let rendered = try TrustPolicy.render(mapping: mapping, role: role, format: format)
-            Console.print(rendered.text)
-            for note in rendered.notes { Console.report(note.description) }
-            return 0
-        }
+        try runReportingErrors(
+            { () throws(AdminFailure) -> Int32 in
+                let mapping: Mapping
+                do throws(ConfigError) {
+                    mapping = try MappingLoader.load(path: options.config).mapping
+                } catch {
+                    throw .configuration(error)
+                }
+                let rendered: TrustPolicy.Rendered
+                do throws(UnmappedRoleError) {
+                    rendered = try TrustPolicy.render(mapping: mapping, role: role, format: format)
+                } catch {
+                    throw .unmappedRole(error)
+                }
+                Console.print(rendered.text)
+                for note in rendered.notes { Console.report(note.description) }
+                return 0
+            }, report: Console.error)
     }
 }

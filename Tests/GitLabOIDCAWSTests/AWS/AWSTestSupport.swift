@@ -1,49 +1,22 @@
+import GitLabOIDCAWSTestSupport
+
 @testable import GitLabOIDCAWS
 
-/// A transport that plays queued answers (or network failures) and records every request.
-final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
-    enum Answer {
-        case response(Int, String)
-        case failure(TransportError.Kind)
-    }
+/// The wall time the AWS tests start at.
+let startTime: Int64 = 1_800_000_000
 
-    var answers: [Answer]
-    var requests: [HTTPRequest] = []
+extension ManualClock {
+    /// The clock of the AWS tests: wall time `startTime`, moving with each retry wait, so
+    /// that each wait shows in the next signature's date.
+    static func atStart() -> ManualClock { ManualClock(now: startTime, monotonic: 0) }
 
-    init(_ answers: [Answer]) { self.answers = answers }
-
-    func perform(_ request: HTTPRequest, settings: TransportSettings, timeout: Double) throws(TransportError)
-        -> HTTPResponse
-    {
-        requests.append(request)
-        guard !answers.isEmpty else { throw TransportError(kind: .connect, url: request.url, detail: "no more answers") }
-        switch answers.removeFirst() {
-        case let .response(status, body): return HTTPResponse(status: status, body: Array(body.utf8))
-        case let .failure(kind): throw TransportError(kind: kind, url: request.url, detail: "scripted")
-        }
-    }
-}
-
-/// A clock whose wall time moves with the monotonic one: each retry wait shows in the next
-/// signature's date.
-final class MovingTime: @unchecked Sendable {
-    var monotonic = 0.0
-    let start: Int64
-
-    init(start: Int64 = 1_800_000_000) { self.start = start }
-
-    var clock: Clock {
-        Clock(
-            now: { self.start + Int64(self.monotonic) }, monotonic: { self.monotonic },
-            sleep: { self.monotonic += $0 })
-    }
-
+    /// A retrier on this clock that waits the whole backoff: 1 s, 2 s, 4 s, ...
     func retrier(maxAttempts: Int = 5, log: @escaping (String) -> Void = { _ in }) -> Retrier {
         var settings = RetrySettings()
         settings.maxAttempts = maxAttempts
         settings.initialBackoff = 1
         var retrier = Retrier(settings: settings, clock: clock, log: log)
-        retrier.random = { 1 }  // the whole backoff: 1 s, 2 s, 4 s, ...
+        retrier.random = { 1 }
         return retrier
     }
 }

@@ -1,3 +1,4 @@
+import GitLabOIDCAWSTestSupport
 import Testing
 
 @testable import GitLabOIDCAWS
@@ -137,13 +138,13 @@ enum IAMDocuments {
 
     @Test func getRoleSignsForIAMInThePartitionsRegionAndRetries() throws {
         let arn = try #require(RoleARN(IAMDocuments.role))
-        let transport = ScriptedTransport([
+        let transport = FakeTransport([
             .response(400, IAMDocuments.error("Throttling")), .response(200, IAMDocuments.getRole(policy: IAMDocuments.chainedPolicy)),
         ])
         let credentials = SigV4.Credentials(accessKeyID: "AKIAAUDITOR", secretAccessKey: "auditor-secret")
         let role = try IAM.getRole(
             arn, endpoint: "https://iam.amazonaws.com/", region: "us-east-1", credentials: credentials, transport: transport,
-            settings: TransportSettings(), retrier: MovingTime().retrier())
+            settings: TransportSettings(), retrier: ManualClock.atStart().retrier())
         #expect(role.trustPolicy.statements.count == 1)
         #expect(transport.requests.count == 2)
         let sent = transport.requests[1]

@@ -1,3 +1,4 @@
+import GitLabOIDCAWSTestSupport
 import Testing
 
 @testable import GitLabOIDCAWS
@@ -31,8 +32,8 @@ import Testing
     }
 
     @Test func aHopIsSignedWithThePreviousCredentialsForSTSInTheRegion() throws {
-        let transport = ScriptedTransport([.response(200, STSDocuments.success())])
-        let time = MovingTime()
+        let transport = FakeTransport([.response(200, STSDocuments.success())])
+        let time = ManualClock.atStart()
         let credentials = try STS.assumeRole(
             request(), hop: 2, endpoint: "https://sts.eu-west-1.amazonaws.com/", region: "eu-west-1",
             credentials: previous, transport: transport, settings: TransportSettings(), retrier: time.retrier())
@@ -44,22 +45,22 @@ import Testing
         #expect(String(decoding: sent.body, as: UTF8.self) == request().formBody)
         #expect(header("Host", in: sent) == "sts.eu-west-1.amazonaws.com")
         #expect(header("X-Amz-Security-Token", in: sent) == "hop1token")
-        #expect(header("X-Amz-Date", in: sent) == SigV4.timestamp(time.start))
+        #expect(header("X-Amz-Date", in: sent) == SigV4.timestamp(startTime))
         #expect(header("Content-Type", in: sent) == "application/x-www-form-urlencoded; charset=utf-8")
         // The signature is the signer's over exactly what was sent.
         let expected = SigV4.sign(
             HTTPRequest(url: sent.url, method: .post, headers: STS.formHeaders, body: sent.body), credentials: previous,
-            region: "eu-west-1", service: "sts", time: time.start)
+            region: "eu-west-1", service: "sts", time: startTime)
         #expect(header("Authorization", in: sent) == header("Authorization", in: expected))
         #expect(header("Authorization", in: sent)?.contains("/eu-west-1/sts/aws4_request") == true)
     }
 
     @Test func everyAttemptIsSignedAnewAndThrottlingIsRetried() throws {
-        let transport = ScriptedTransport([
+        let transport = FakeTransport([
             .response(400, STSDocuments.error("Throttling", message: "Rate exceeded")), .failure(.broken),
             .response(503, STSDocuments.error("ServiceUnavailable")), .response(200, STSDocuments.success()),
         ])
-        let time = MovingTime()
+        let time = ManualClock.atStart()
         var lines: [String] = []
         let credentials = try STS.assumeRole(
             request(), hop: 3, endpoint: "https://sts.us-east-1.amazonaws.com/", region: "us-east-1",
@@ -68,7 +69,7 @@ import Testing
         #expect(credentials.sessionToken == "hop2token")
         #expect(transport.requests.count == 4)
         let dates = transport.requests.map { header("X-Amz-Date", in: $0) }
-        #expect(dates == [0, 1, 3, 7].map { SigV4.timestamp(time.start + $0) })  // after waits of 1, 2 and 4 s
+        #expect(dates == [0, 1, 3, 7].map { SigV4.timestamp(startTime + $0) })  // after waits of 1, 2 and 4 s
         #expect(lines.count == 4 && lines.allSatisfy { $0.hasPrefix("STS AssumeRole (chain hop 3): attempt ") })
         #expect(lines[0].contains("STS refused the request: Throttling: Rate exceeded"))
     }
@@ -78,12 +79,12 @@ import Testing
         "IncompleteSignature", "MalformedPolicyDocument", "PackedPolicyTooLarge", "RegionDisabledException",
     ])
     func refusalsStopAtOnceAndNameTheHopAndRole(code: String) {
-        let transport = ScriptedTransport([.response(code == "AccessDenied" ? 403 : 400, STSDocuments.error(code, message: "AWS says no"))])
+        let transport = FakeTransport([.response(code == "AccessDenied" ? 403 : 400, STSDocuments.error(code, message: "AWS says no"))])
         #expect {
             try STS.assumeRole(
                 request(), hop: 2, endpoint: "https://sts.us-east-1.amazonaws.com/", region: "us-east-1",
                 credentials: previous, transport: transport, settings: TransportSettings(),
-                retrier: MovingTime().retrier())
+                retrier: ManualClock.atStart().retrier())
         } throws: { error in
             guard let error = error as? STSError else { return false }
             let text = "\(error)"
@@ -102,26 +103,26 @@ import Testing
     }
 
     @Test func networkFailuresNameTheCallAfterTheLastAttempt() {
-        let transport = ScriptedTransport([.failure(.connect), .failure(.connect)])
+        let transport = FakeTransport([.failure(.connect), .failure(.connect)])
         do {
             _ = try STS.assumeRole(
                 request(), endpoint: "https://sts.us-east-1.amazonaws.com/", region: "us-east-1", credentials: previous,
-                transport: transport, settings: TransportSettings(), retrier: MovingTime().retrier(maxAttempts: 2))
+                transport: transport, settings: TransportSettings(), retrier: ManualClock.atStart().retrier(maxAttempts: 2))
             Issue.record("no error")
         } catch {
-            #expect(error.attemptError == .transport(TransportError(kind: .connect, url: "https://sts.us-east-1.amazonaws.com/", detail: "scripted")))
+            #expect(error.attemptError == .transport(TransportError(kind: .connect, url: "https://sts.us-east-1.amazonaws.com/", detail: "scripted failure")))
             #expect("\(error)".hasPrefix("cannot reach STS for AssumeRole of \(Self.role): "))
             #expect(error.retryDecision(afterAttempt: 1) == .retry)
         }
     }
 
     @Test func theWebIdentityCallReportsItsRoleToo() {
-        let transport = ScriptedTransport([.response(500, "<html><body>oops</body></html>")])
+        let transport = FakeTransport([.response(500, "<html><body>oops</body></html>")])
         do {
             _ = try STS.assumeRole(
                 STS.Request(roleARN: Self.role, sessionName: "s1", token: "a.b.c"), hop: 1,
                 endpoint: "https://sts.us-east-1.amazonaws.com/", transport: transport, settings: TransportSettings(),
-                retrier: MovingTime().retrier(maxAttempts: 1))
+                retrier: ManualClock.atStart().retrier(maxAttempts: 1))
             Issue.record("no error")
         } catch {
             #expect(error.call == STSCall(action: .assumeRoleWithWebIdentity, roleARN: Self.role, hop: 1))

@@ -1,3 +1,4 @@
+import GitLabOIDCAWSTestSupport
 import Testing
 
 @testable import GitLabOIDCAWS
@@ -57,7 +58,7 @@ import Testing
     }
 
     @Test func invalidIdentityTokenForeverMakesThreeAttempts() {
-        let time = ManualTime()
+        let time = ManualClock()
         var retrier = Retrier(settings: RetrySettings(), clock: time.clock, log: { _ in })
         retrier.random = { 0 }
         var calls = 0

@@ -1,3 +1,4 @@
+import GitLabOIDCAWSTestSupport
 import Testing
 
 @testable import GitLabOIDCAWS
@@ -49,7 +50,7 @@ enum Policies {
     let deploy = RoleARN("arn:aws:iam::111122223333:role/deploy")!
 
     func mapping(_ rules: String, settings: String = "") throws -> Mapping {
-        try loadMapping(rules, settings: settings).mapping
+        try MappingFixtures.load(rules, settings: settings).mapping
     }
 
     func findings(_ policy: TrustPolicyDocument, _ mapping: Mapping, role: RoleARN? = nil, maxSessionDuration: Int? = nil)
@@ -69,7 +70,7 @@ enum Policies {
     // MARK: in line
 
     @Test func thePolicyTrustPolicyPrintsIsInLine() throws {
-        let mapping = try mapping(rule(Self.infra) + rule(#"namespace_path = ["apps", "apps/**"], ref = "v*""#))
+        let mapping = try mapping(MappingFixtures.rule(Self.infra) + MappingFixtures.rule(#"namespace_path = ["apps", "apps/**"], ref = "v*""#))
         #expect(findings(try P.printed(deploy, mapping), mapping) == [])
         let exact = P.document(P.web(sub: [Self.infraSub, "project_path:apps/*:ref_type:*:ref:v*"]))
         #expect(findings(exact, mapping) == [])
@@ -86,7 +87,7 @@ enum Policies {
                 if Bool.random(using: &random) { parts.append("ref = \"\(refs.randomElement(using: &random)!)\"") }
                 if Bool.random(using: &random) { parts.append("ref_type = \"\(["branch", "tag"].randomElement(using: &random)!)\"") }
                 if Bool.random(using: &random) { parts.append("ref_protected = true") }
-                text += rule(parts.joined(separator: ", "))
+                text += MappingFixtures.rule(parts.joined(separator: ", "))
             }
             let mapping = try mapping(text)
             #expect(findings(try P.printed(deploy, mapping), mapping) == [], "\(text)")
@@ -115,7 +116,7 @@ enum Policies {
                 var parts = ["project_path = \"\(paths.randomElement(using: &random)!)\""]
                 if Bool.random(using: &random) { parts.append("ref = \"\(refs.randomElement(using: &random)!)\"") }
                 if Bool.random(using: &random) { parts.append("ref_type = \"\(["branch", "tag"].randomElement(using: &random)!)\"") }
-                text += rule(parts.joined(separator: ", "))
+                text += MappingFixtures.rule(parts.joined(separator: ", "))
             }
             let mapping = try mapping(text)
             let trust = TrustPolicy.trust(for: deploy, mapping: mapping)
@@ -153,7 +154,7 @@ enum Policies {
     }
 
     @Test func keysAndActionsAreComparedAsIAMDoesWithoutCase() throws {
-        let mapping = try mapping(rule(Self.infra))
+        let mapping = try mapping(MappingFixtures.rule(Self.infra))
         var statement = P.web(sub: [Self.infraSub], actions: ["STS:AssumeRoleWith*"])
         statement.conditions = statement.conditions.map {
             TrustPolicyDocument.ConditionTest(test: $0.test, key: $0.key.uppercased(), values: $0.values)
@@ -164,7 +165,7 @@ enum Policies {
     // MARK: admits more
 
     @Test func aWiderSubPatternIsNamedWithAnExampleItAdmits() throws {
-        let mapping = try mapping(rule(Self.infra))
+        let mapping = try mapping(MappingFixtures.rule(Self.infra))
         let found = findings(P.document(P.web(sub: ["project_path:platform/*:*"])), mapping)
         #expect(found.count == 1)
         #expect(found[0].kind == .admitsMore && found[0].statement == #"statement 1 ("GitLab")"#)
@@ -176,14 +177,14 @@ enum Policies {
     }
 
     @Test func theWiderPatternIsTheOneThatAdmitsTheExample() throws {
-        let mapping = try mapping(rule(Self.infra))
+        let mapping = try mapping(MappingFixtures.rule(Self.infra))
         let found = findings(P.document(P.web(sub: [Self.infraSub, "project_path:platform/infra:ref_type:*:ref:*"], sid: nil)), mapping)
         #expect(found.map(\.statement) == ["statement 1"])
         #expect(found[0].message.hasPrefix(#"sub StringLike "project_path:platform/infra:ref_type:*:ref:*" admits"#))
     }
 
     @Test func aMissingAudienceConditionAdmitsMore() throws {
-        let mapping = try mapping(rule(Self.infra))
+        let mapping = try mapping(MappingFixtures.rule(Self.infra))
         let found = findings(P.document(P.web(sub: [Self.infraSub], aud: nil)), mapping)
         #expect(found.map(\.kind) == [.admitsMore])
         #expect(found[0].message.hasPrefix("has no condition on gitlab.example.com:aud, so it admits ID tokens of any audience"))
@@ -192,13 +193,13 @@ enum Policies {
     }
 
     @Test func aMissingSubConditionAdmitsEveryProject() throws {
-        let found = findings(P.document(P.web(sub: nil)), try mapping(rule(Self.infra)))
+        let found = findings(P.document(P.web(sub: nil)), try mapping(MappingFixtures.rule(Self.infra)))
         #expect(found.map(\.kind) == [.admitsMore])
         #expect(found[0].message.contains("admits jobs of every project on the instance"))
     }
 
     @Test func wildcardAndForeignPrincipalsAdmitMore() throws {
-        let mapping = try mapping(rule(Self.infra))
+        let mapping = try mapping(MappingFixtures.rule(Self.infra))
         let anyone = findings(P.document(P.web(sub: [Self.infraSub], principals: .init(anyone: true))), mapping)
         #expect(anyone.map(\.message) == [#"trusts every principal ("*")"#])
         let foreign = findings(
@@ -218,7 +219,7 @@ enum Policies {
     }
 
     @Test func statementsForOtherActionsAreIgnored() throws {
-        let mapping = try mapping(rule(Self.infra))
+        let mapping = try mapping(MappingFixtures.rule(Self.infra))
         let found = findings(
             P.document(
                 P.web(sub: [Self.infraSub]),
@@ -230,7 +231,7 @@ enum Policies {
     // MARK: admits less
 
     @Test func aNarrowerPolicyNamesAnExampleSubAndTheRuleThatSendsIt() throws {
-        let mapping = try mapping(rule(Self.infra, name: "infra") + rule(#"project_path = "apps/*""#, name: "apps"))
+        let mapping = try mapping(MappingFixtures.rule(Self.infra, name: "infra") + MappingFixtures.rule(#"project_path = "apps/*""#, name: "apps"))
         let found = findings(P.document(P.web(sub: [Self.infraSub])), mapping)
         #expect(found.count == 1 && found[0].kind == .admitsLess && found[0].statement == nil)
         #expect(found[0].message.hasPrefix(#"jobs the mapping sends here would be denied: no statement admits sub "project_path:apps/"#))
@@ -242,7 +243,7 @@ enum Policies {
     }
 
     @Test func aPolicyWithoutTheProviderDeniesEveryJob() throws {
-        let found = findings(P.document(P.chain(["arn:aws:iam::111122223333:role/x"])), try mapping(rule(Self.infra)))
+        let found = findings(P.document(P.chain(["arn:aws:iam::111122223333:role/x"])), try mapping(MappingFixtures.rule(Self.infra)))
         #expect(found.contains {
             $0.kind == .admitsLess
                 && $0.message == #"no statement lets arn:aws:iam::111122223333:oidc-provider/gitlab.example.com assume this role (sts:AssumeRoleWithWebIdentity): every job the mapping sends here would be denied, e.g. sub "\#(Self.infraSub)", which rule 1 (line 3) sends"#
@@ -252,20 +253,20 @@ enum Policies {
     }
 
     @Test func aDifferentAudienceAdmitsMoreAndLess() throws {
-        let found = findings(P.document(P.web(sub: [Self.infraSub], aud: ["other"])), try mapping(rule(Self.infra)))
+        let found = findings(P.document(P.web(sub: [Self.infraSub], aud: ["other"])), try mapping(MappingFixtures.rule(Self.infra)))
         #expect(found.map(\.kind) == [.admitsMore, .admitsLess])
         #expect(verdict(found) == .admitsMoreAndLess)
     }
 
     @Test func sessionsLongerThanTheRolesMaximumAreDenied() throws {
-        let mapping = try mapping(rule(Self.infra), settings: "duration = 7200")
+        let mapping = try mapping(MappingFixtures.rule(Self.infra), settings: "duration = 7200")
         let found = findings(try P.printed(deploy, mapping), mapping, maxSessionDuration: 3600)
         #expect(found.map(\.message) == ["the role's MaxSessionDuration is 3600 s, and rule 1 (line 3) asks for 7200 s sessions, so STS would deny them"])
         #expect(findings(try P.printed(deploy, mapping), mapping, maxSessionDuration: 7200) == [])
     }
 
     @Test func aSubTestedTwiceUsesTheNarrowerTest() throws {
-        let mapping = try mapping(rule(Self.infra))
+        let mapping = try mapping(MappingFixtures.rule(Self.infra))
         let both = P.web(
             sub: ["project_path:platform/*"],
             extra: [.init(test: .stringEquals, key: "gitlab.example.com:sub", values: [Self.infraSub])])
@@ -275,7 +276,7 @@ enum Policies {
     // MARK: what cannot be analysed
 
     @Test func denyStatementsAreNotAnalysedAndNeverInLine() throws {
-        let mapping = try mapping(rule(Self.infra))
+        let mapping = try mapping(MappingFixtures.rule(Self.infra))
         var deny = P.web(sub: ["project_path:platform/infra:*"], sid: "NoTags")
         deny.effect = .deny
         let found = findings(P.document(P.web(sub: [Self.infraSub]), deny), mapping)
@@ -286,7 +287,7 @@ enum Policies {
     }
 
     @Test func unknownKeysWildcardsAndVariablesAreNotAnalysed() throws {
-        let mapping = try mapping(rule(Self.infra))
+        let mapping = try mapping(MappingFixtures.rule(Self.infra))
         let amr = P.web(sub: [Self.infraSub], extra: [.init(test: .stringEquals, key: "gitlab.example.com:amr", values: ["x"])])
         let question = P.web(sub: ["project_path:platform/infr?:ref_type:branch:ref:main"])
         let variable = P.web(sub: ["project_path:${aws:username}:*"])
@@ -306,7 +307,7 @@ enum Policies {
     }
 
     @Test func escapedCharactersAreLiterals() throws {
-        let mapping = try mapping(rule(#"project_path = "g/p", ref_type = "branch", ref = "a?b$c""#))
+        let mapping = try mapping(MappingFixtures.rule(#"project_path = "g/p", ref_type = "branch", ref = "a?b$c""#))
         #expect(findings(P.document(P.web(sub: ["project_path:g/p:ref_type:branch:ref:a${?}b${$}c"])), mapping) == [])
         #expect(findings(try P.printed(deploy, mapping), mapping) == [])
     }

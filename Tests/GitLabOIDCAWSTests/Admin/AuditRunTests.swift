@@ -1,3 +1,4 @@
+import GitLabOIDCAWSTestSupport
 import Testing
 
 @testable import GitLabOIDCAWS
@@ -24,10 +25,12 @@ import Testing
         return mapping
     }()
 
-    static func callerAnswer(account: String = "111122223333", arn: String? = nil) -> ScriptedTransport.Answer {
-        .response(
-            200,
-            """
+    static func callerAnswer(account: String = "111122223333", arn: String? = nil) -> FakeTransport.Answer {
+        .response(200, callerDocument(account: account, arn: arn))
+    }
+
+    static func callerDocument(account: String, arn: String?) -> String {
+        """
             <GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
               <GetCallerIdentityResult>
                 <Arn>\(arn ?? "arn:aws:sts::\(account):assumed-role/auditor/ci")</Arn>
@@ -36,24 +39,24 @@ import Testing
               </GetCallerIdentityResult>
               <ResponseMetadata><RequestId>01234567-89ab-cdef-0123-456789abcdef</RequestId></ResponseMetadata>
             </GetCallerIdentityResponse>
-            """)
+            """
     }
 
     /// `GetRole` of `role` answering the policy `trust-policy` prints for it.
-    static func printedAnswer(_ role: RoleARN) -> ScriptedTransport.Answer {
+    static func printedAnswer(_ role: RoleARN) -> FakeTransport.Answer {
         let text = TrustPolicy.document(for: TrustPolicy.trust(for: role, mapping: mapping), mapping: mapping).prettyText
         return .response(200, IAMDocuments.getRole(arn: role.description, policy: STS.percentEncode(text)))
     }
 
     func run(
-        _ answers: [ScriptedTransport.Answer], account: String? = nil, iam: String? = "https://iam.test/",
+        _ answers: [FakeTransport.Answer], account: String? = nil, iam: String? = "https://iam.test/",
         sts: String? = nil, environment: [String: String] = environment, mapping: Mapping = mapping,
         log: @escaping (String) -> Void = { _ in }
-    ) throws(AuditError) -> (AuditReport, ScriptedTransport) {
-        let transport = ScriptedTransport(answers)
+    ) throws(AuditError) -> (AuditReport, FakeTransport) {
+        let transport = FakeTransport(answers)
         let report = try Audit.run(
             mapping: mapping, account: account, iamEndpoint: iam, stsEndpoint: sts, environment: { environment[$0] },
-            transport: transport, clock: MovingTime().clock, log: log)
+            transport: transport, clock: ManualClock.atStart().clock, log: log)
         return (report, transport)
     }
 
@@ -245,7 +248,7 @@ import Testing
     }
 
     @Test func callerIdentityAnswersAreRead() throws {
-        guard case let .response(_, body) = Self.callerAnswer(account: "123456789012", arn: "arn:aws-cn:iam::123456789012:user/a") else { return }
+        let body = Self.callerDocument(account: "123456789012", arn: "arn:aws-cn:iam::123456789012:user/a")
         #expect(try parse(body).get() == CallerIdentity(account: "123456789012", arn: "arn:aws-cn:iam::123456789012:user/a"))
         #expect(try parse(body).get().partition == "aws-cn")
         #expect(CallerIdentity.endpoint(partition: "aws-cn", override: nil) == ("https://sts.cn-north-1.amazonaws.com.cn/", "cn-north-1"))
