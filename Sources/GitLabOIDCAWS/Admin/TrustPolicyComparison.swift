@@ -376,35 +376,43 @@ public enum TrustPolicyComparison {
                         ))
                     continue
                 }
-                var admitted = statement.sub.map(\.patterns)
                 // The common case, a policy as `trust-policy` prints it, needs no search.
-                if admitted.contains(where: { Self.isSubset($0, of: expected.trust.subjects) }) { continue }
-                var answer = PatternInclusion.check(admitted, in: expected.trust.subjects)
-                if case .notIncluded = answer, let shape = expected.subjectShape {
-                    // An example in GitLab's format reads better, when there is one.
-                    let shaped = PatternInclusion.check(admitted + [shape], in: expected.trust.subjects)
-                    if case .notIncluded = shaped {
-                        answer = shaped
-                        admitted.append(shape)
+                if statement.sub.contains(where: { Self.isSubset($0.patterns, of: expected.trust.subjects) }) { continue }
+                // Pattern by pattern of the first test (the others narrow it), so that the
+                // finding names the wider pattern, and each search stays small.
+                let first = statement.sub[0]
+                let narrowing = statement.sub.dropFirst().map(\.patterns)
+                let printed = Set(expected.trust.subjects.map(\.pieces))
+                var found: (value: String, admitted: [[Pattern]], witness: String)?
+                var unsure = false
+                for (value, pattern) in zip(first.values, first.patterns) where !printed.contains(pattern.pieces) {
+                    var admitted = [[pattern]] + narrowing
+                    var answer = PatternInclusion.check(admitted, in: expected.trust.subjects)
+                    if case .notIncluded = answer, let shape = expected.subjectShape {
+                        // An example in GitLab's format reads better, when there is one.
+                        let shaped = PatternInclusion.check(admitted + [shape], in: expected.trust.subjects)
+                        if case .notIncluded = shaped {
+                            answer = shaped
+                            admitted.append(shape)
+                        }
                     }
+                    if case let .notIncluded(witness) = answer {
+                        found = (value, admitted, witness)
+                        break
+                    }
+                    if answer == .undecided { unsure = true }
                 }
-                switch answer {
-                case .included: break
-                case let .notIncluded(witness):
-                    let example = readableSubject(witness) { value in
-                        admitted.allSatisfy { $0.contains { $0.matches(value) } }
+                if let found {
+                    let example = readableSubject(found.witness) { value in
+                        found.admitted.allSatisfy { $0.contains { $0.matches(value) } }
                             && !expected.trust.subjects.contains { $0.matches(value) }
                     }
-                    // Every test of the statement admits the example; name the first, and its
-                    // pattern that admits it.
-                    let test = statement.sub[0]
-                    let widest = zip(test.values, test.patterns).first { $0.1.matches(example) }?.0 ?? test.values[0]
                     more.append(
                         AuditFinding(
                             .admitsMore, statement: statement.label,
-                            "sub \(test.operatorName) \(quoted(LogText.oneLine(widest, limit: 256))) admits \(quoted(example)), which the mapping does not send to this role (it sends \(sentSubjects))"
+                            "sub \(first.operatorName) \(quoted(LogText.oneLine(found.value, limit: 256))) admits \(quoted(example)), which the mapping does not send to this role (it sends \(sentSubjects))"
                         ))
-                case .undecided:
+                } else if unsure {
                     undecided(statement.label, "its sub condition")
                 }
             }
@@ -444,7 +452,19 @@ public enum TrustPolicyComparison {
                 // `sent` is within the policy `trust-policy` prints; holding all of that
                 // policy's patterns settles it without a search.
                 if Self.isSubset(expected.trust.subjects, of: union) { continue }
-                switch PatternInclusion.check([sent], in: union) {
+                // Pattern by pattern: each search stays small, and the first gap found is
+                // the example.
+                let held = Set(union.map(\.pieces))
+                var answer = PatternInclusion.Answer.included
+                for pattern in sent where !held.contains(pattern.widened.pieces) {
+                    let result = PatternInclusion.check([[pattern]], in: union)
+                    if case .notIncluded = result {
+                        answer = result
+                        break
+                    }
+                    if result == .undecided { answer = result }
+                }
+                switch answer {
                 case .included: continue
                 case .undecided:
                     undecided(nil, "whether every sub the mapping sends is admitted")
