@@ -539,39 +539,45 @@ public enum TrustPolicyComparison {
             let previous = previousRoles
             for statement in chain {
                 comparePrincipals(statement, previous: previous)
-                let covered = entries.filter { statement.covers($0.previous) }
-                guard !covered.isEmpty else { continue }
-                if statement.assumeRole, covered.allSatisfy({ $0.hop.externalID != nil }) {
-                    let sent = uniqued(covered.compactMap(\.hop.externalID))
-                    let sentText = sent.map(quoted).joined(separator: " or ")
-                    if statement.externalID.isEmpty {
+                // Per previous role the statement covers: what its hops send.
+                for role in previous where statement.covers(role) {
+                    let hops = entries.filter { $0.previous == role }
+                    if statement.assumeRole, hops.allSatisfy({ $0.hop.externalID != nil }) {
+                        compareExternalID(statement, from: role, sent: uniqued(hops.compactMap(\.hop.externalID)))
+                    }
+                    if statement.tagSession, !hops.contains(where: \.tagsSession) {
                         more.append(
                             AuditFinding(
                                 .admitsMore, statement: statement.label,
-                                "has no sts:ExternalId condition, where the mapping sends one (\(sentText))"))
-                    } else {
-                        let accepted = statement.externalID.map(\.patterns)
-                        switch PatternInclusion.check(accepted, in: sent.map(Pattern.init)) {
-                        case .included: break
-                        case let .notIncluded(witness):
-                            let test = statement.externalID.first { $0.admits(witness) } ?? statement.externalID[0]
-                            more.append(
-                                AuditFinding(
-                                    .admitsMore, statement: statement.label,
-                                    "\(test.written) admits the external id \(quoted(witness)); the mapping sends only \(sentText)"))
-                        case .undecided:
-                            undecided(statement.label, "its sts:ExternalId condition")
-                        }
+                                "allows sts:TagSession for \(role), whose hops send no session tags to this role: its sessions can tag themselves"
+                            ))
                     }
                 }
-                if statement.tagSession, !covered.contains(where: \.tagsSession) {
-                    let roles = uniqued(covered.map(\.previous.description)).joined(separator: ", ")
-                    more.append(
-                        AuditFinding(
-                            .admitsMore, statement: statement.label,
-                            "allows sts:TagSession, though the mapping sends no session tags to this role: sessions of \(roles) can tag themselves"
-                        ))
-                }
+            }
+        }
+
+        /// Reports when `statement` lets `role` assume this role with an external id other
+        /// than those its hops send (`sent`), or with none.
+        mutating func compareExternalID(_ statement: ChainStatement, from role: RoleARN, sent: [String]) {
+            let sentText = sent.map(quoted).joined(separator: " or ")
+            guard !statement.externalID.isEmpty else {
+                more.append(
+                    AuditFinding(
+                        .admitsMore, statement: statement.label,
+                        "has no sts:ExternalId condition for \(role), whose hops send one (\(sentText))"))
+                return
+            }
+            switch PatternInclusion.check(statement.externalID.map(\.patterns), in: sent.map(Pattern.init)) {
+            case .included: break
+            case let .notIncluded(witness):
+                let test = statement.externalID.first { $0.admits(witness) } ?? statement.externalID[0]
+                more.append(
+                    AuditFinding(
+                        .admitsMore, statement: statement.label,
+                        "\(test.written) admits the external id \(quoted(witness)); the hops from \(role) send only \(sentText)"
+                    ))
+            case .undecided:
+                undecided(statement.label, "its sts:ExternalId condition")
             }
         }
 

@@ -360,14 +360,14 @@ enum Policies {
         #expect(found[1].statement == #"statement 1 ("Entry")"#)
         #expect(found[1].message == #"wants sts:ExternalId StringEquals "ext-2", and rule 1 "deploy" (line 1), chain hop 2 from arn:aws:iam::111122223333:role/gitlab-entry sends the external id "ext-1", so STS would deny it"#)
         // And it admits a request with ext-2, which the mapping never sends.
-        #expect(found[0].message == #"sts:ExternalId StringEquals "ext-2" admits the external id "ext-2"; the mapping sends only "ext-1""#)
+        #expect(found[0].message == #"sts:ExternalId StringEquals "ext-2" admits the external id "ext-2"; the hops from arn:aws:iam::111122223333:role/gitlab-entry send only "ext-1""#)
         let required = chainFindings(P.chain([entry], actions: both, externalID: ["ext-1"]), P.chain([other], externalID: ["x"]))
         #expect(required.map(\.message) == [#"wants sts:ExternalId StringEquals "x", and rule 3 "other" (line 20), chain hop 2 from arn:aws:iam::111122223333:role/other-entry sends no external id, so STS would deny it"#])
     }
 
     @Test func noExternalIDConditionAdmitsMore() {
         let found = chainFindings(P.chain([entry], actions: both), P.chain([other]))
-        #expect(found.map(\.message) == [#"has no sts:ExternalId condition, where the mapping sends one ("ext-1")"#])
+        #expect(found.map(\.message) == [#"has no sts:ExternalId condition for arn:aws:iam::111122223333:role/gitlab-entry, whose hops send one ("ext-1")"#])
         #expect(found[0].kind == .admitsMore && found[0].statement == "statement 1")
         let like = chainFindings(P.chain([entry], actions: both, externalID: ["ext-*"], externalIDTest: .stringLike), P.chain([other]))
         #expect(like.map(\.kind) == [.admitsMore])
@@ -375,12 +375,18 @@ enum Policies {
     }
 
     @Test func principalsBroaderThanThePreviousRoleAdmitMore() {
+        // Each broad statement also covers other-entry, whose hop sends no tags: that it may
+        // tag its sessions is admitting more too.
+        let otherTags = "allows sts:TagSession for arn:aws:iam::111122223333:role/other-entry, whose hops send no session tags to this role: its sessions can tag themselves"
         let account = chainFindings(P.chain(["111122223333"], actions: both, externalID: ["ext-1"]), P.chain([other]))
-        #expect(account.map(\.message) == [#"trusts every principal of account 111122223333 ("111122223333"), which is broader than the previous role; the mapping chains to it only from arn:aws:iam::111122223333:role/gitlab-entry, arn:aws:iam::111122223333:role/other-entry"#])
+        #expect(account.map(\.message) == [#"trusts every principal of account 111122223333 ("111122223333"), which is broader than the previous role; the mapping chains to it only from arn:aws:iam::111122223333:role/gitlab-entry, arn:aws:iam::111122223333:role/other-entry"#, otherTags])
         let root = chainFindings(P.chain(["arn:aws:iam::111122223333:root"], actions: both, externalID: ["ext-1"]), P.chain([other]))
-        #expect(root.map(\.kind) == [.admitsMore])
+        #expect(root.map(\.kind) == [.admitsMore, .admitsMore] && root[0].message.hasPrefix("trusts every principal of account 111122223333"))
         let anyone = chainFindings(P.chain(["*"], actions: both, externalID: ["ext-1"]), P.chain([other]))
-        #expect(anyone.map(\.message) == [#"trusts every principal ("*")"#])
+        #expect(anyone.map(\.message) == [#"trusts every principal ("*")"#, otherTags])
+        // Without TagSession the broad principal is the only finding.
+        let plain = chainFindings(P.chain(["111122223333"], externalID: ["ext-1"]), P.chain([entry], actions: ["sts:TagSession"], externalID: ["ext-1"]), P.chain([other]))
+        #expect(plain.map(\.kind) == [.admitsMore])
         let stranger = chainFindings(
             P.chain([entry, "arn:aws:iam::111122223333:role/stranger"], actions: both, externalID: ["ext-1"]), P.chain([other]))
         #expect(stranger.map(\.message) == [#"trusts "arn:aws:iam::111122223333:role/stranger"; the mapping chains to it only from arn:aws:iam::111122223333:role/gitlab-entry, arn:aws:iam::111122223333:role/other-entry"#])
@@ -394,13 +400,14 @@ enum Policies {
         let wide = chainFindings(
             P.chain(["*"], actions: both, externalID: ["ext-1"], extra: [.init(test: .stringLike, key: "aws:PrincipalArn", values: ["arn:aws:iam::111122223333:role/*"])]),
             P.chain([other]))
-        #expect(wide.map(\.kind) == [.admitsMore])
+        #expect(wide.map(\.kind) == [.admitsMore, .admitsMore])
         #expect(wide[0].message.hasPrefix(#"admits the principal "arn:aws:iam::111122223333:role/"#))
+        #expect(wide[1].message.hasPrefix("allows sts:TagSession for arn:aws:iam::111122223333:role/other-entry"))
     }
 
     @Test func tagSessionWithoutTagsAdmitsMore() {
         let found = chainFindings(P.chain([entry], actions: both, externalID: ["ext-1"]), P.chain([other], actions: ["sts:*"]))
-        #expect(found.map(\.message) == ["allows sts:TagSession, though the mapping sends no session tags to this role: sessions of arn:aws:iam::111122223333:role/other-entry can tag themselves"])
+        #expect(found.map(\.message) == ["allows sts:TagSession for arn:aws:iam::111122223333:role/other-entry, whose hops send no session tags to this role: its sessions can tag themselves"])
     }
 
     @Test func jobsTokensForAChainOnlyRoleAdmitMore() {

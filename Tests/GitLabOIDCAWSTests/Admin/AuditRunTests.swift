@@ -113,6 +113,31 @@ import Testing
         #expect(error?.description == "no role of the mapping is in account 999999999999 (its roles are in 111122223333, 444455556666); check --account")
     }
 
+    @Test func chainedRolesAreAuditedAgainstTheirPreviousRoles() throws {
+        let mapping = ChainMappings.mapping
+        let target = ChainMappings.target
+        let printed = TrustPolicy.document(for: TrustPolicy.trust(for: target, mapping: mapping), mapping: mapping)
+        let (report, transport) = try run(
+            [
+                Self.callerAnswer(account: "444455556666"),
+                .response(200, IAMDocuments.getRole(arn: target.description, policy: STS.percentEncode(printed.prettyText))),
+            ], account: "444455556666", mapping: mapping)
+        #expect(report.roles.map(\.role) == [target] && report.isInLine)
+        #expect(String(decoding: transport.requests[1].body, as: UTF8.self).hasSuffix("RoleName=deploy"))
+        // The same role trusting the entry role without TagSession and external id.
+        let loose = #"{"Statement": [{"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::111122223333:role/gitlab-entry", "arn:aws:iam::111122223333:role/other-entry"]}, "Action": "sts:AssumeRole"}]}"#
+        let (drifted, _) = try run(
+            [
+                Self.callerAnswer(account: "444455556666"),
+                .response(200, IAMDocuments.getRole(arn: target.description, policy: STS.percentEncode(loose))),
+            ], account: "444455556666", mapping: mapping)
+        #expect(drifted.roles.map(\.verdict) == [.admitsMoreAndLess])
+        #expect(drifted.roles[0].findings.map(\.message) == [
+            #"has no sts:ExternalId condition for arn:aws:iam::111122223333:role/gitlab-entry, whose hops send one ("ext-1")"#,
+            #"sts:TagSession is missing for arn:aws:iam::111122223333:role/gitlab-entry: rule 1 "deploy" (line 1), chain hop 2 sends session tags (project, ref), so STS would deny it"#,
+        ])
+    }
+
     @Test func noCredentialsIsAnErrorBeforeAnyRequest() {
         for environment in [[:], ["AWS_ACCESS_KEY_ID": "AKID"], ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "x"]] {
             #expect(failure { () throws(AuditError) in _ = try run([], environment: environment) } == .noCredentials)
