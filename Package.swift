@@ -7,6 +7,8 @@ let package = Package(
         .executable(name: "gitlab-oidc-aws", targets: ["gitlab-oidc-aws"]),
         // For the fuzz targets in Fuzz/, a separate package that builds them with libFuzzer.
         .library(name: "GitLabOIDCAWS", targets: ["GitLabOIDCAWS"]),
+        // Test code only (the TOML reader's fuzz entry point, renderers, benchmark document), for Fuzz/.
+        .library(name: "TOMLTestSupport", targets: ["TOMLTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -67,5 +69,16 @@ let package = Package(
             name: "GitLabOIDCAWSTests",
             dependencies: ["GitLabOIDCAWS", "GitLabOIDCAWSTestSupport"]
         ),
+        // The TOML 1.0 reader: no dependencies, no Foundation.
+        .target(name: "TOML"),
+        // Test code for the reader, never part of the product: toml-test's tagged JSON, a TOML
+        // renderer, the fuzz entry point, the benchmark's mapping generator.
+        .target(name: "TOMLTestSupport", dependencies: ["TOML"], path: "Tests/TOMLTestSupport"),
+        // Reads TOML on stdin, prints toml-test's tagged JSON (the differential test's decoder).
+        .executableTarget(name: "toml-decoder", dependencies: ["TOMLTestSupport"], path: "Tests/Tools/toml-decoder"),
+        // Median parse times of generated mappings (`swift run -c release toml-benchmark`).
+        .executableTarget(
+            name: "toml-benchmark", dependencies: ["TOML", "TOMLTestSupport"], path: "Tests/Tools/toml-benchmark"),
+        .testTarget(name: "TOMLTests", dependencies: ["TOML", "TOMLTestSupport"]),
     ]
 )

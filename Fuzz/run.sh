@@ -4,7 +4,7 @@
 #   Fuzz/run.sh TARGET SECONDS [libFuzzer options...]
 #
 # TARGET is token, sts-answer, mapping, compiled-mapping or pattern (Sources/GitLabOIDCAWS/
-# Support/FuzzEntryPoints.swift). Builds Fuzz/ (release, -sanitize=fuzzer,address) into .build-fuzz,
+# Support/FuzzEntryPoints.swift), or toml (the TOML reader: Tests/TOMLTestSupport/TOMLFuzz.swift). Builds Fuzz/ (release, -sanitize=fuzzer,address) into .build-fuzz,
 # starts from the seed corpus Fuzz/corpus/TARGET plus what earlier runs found
 # (fuzz-out/corpus/TARGET), and writes crashing inputs to fuzz-out/artifacts/TARGET/.
 # One fuzzing process at a time. Prints the number of executions and the findings; exits 1
@@ -30,6 +30,7 @@ case "$target" in
   sts-answer | compiled-mapping) max_len=8192 ;;
   mapping) max_len=8192 entry=mapping-in-process mode=(-fork=1 -ignore_crashes=1) ;;
   pattern) max_len=1024 ;;
+  toml) max_len=16384 ;;
   *) usage ;;
 esac
 case "$seconds" in '' | *[!0-9]*) usage ;; esac

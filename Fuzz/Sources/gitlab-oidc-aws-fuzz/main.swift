@@ -1,10 +1,11 @@
 import CFuzzer
 import GitLabOIDCAWS
 import Glibc
+import TOMLTestSupport
 
-// Runs libFuzzer on the entry point named by $FUZZ_TARGET (FuzzEntryPoints.targets, or
-// mapping-in-process: the mapping loader without its parser sandbox); the command-line
-// arguments are libFuzzer's.
+// Runs libFuzzer on the entry point named by $FUZZ_TARGET (FuzzEntryPoints.targets,
+// mapping-in-process: the mapping loader without its parser sandbox, or toml: the TOML reader,
+// TOMLFuzz in the test-support target); the command-line arguments are libFuzzer's.
 
 nonisolated(unsafe) var selected: @Sendable ([UInt8]) -> Void = { _ in }
 
@@ -15,7 +16,10 @@ func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
-let targets = FuzzEntryPoints.targets + [("mapping-in-process", FuzzEntryPoints.mappingInProcess)]
+let targets =
+    FuzzEntryPoints.targets + [
+        ("mapping-in-process", FuzzEntryPoints.mappingInProcess), ("toml", { TOMLFuzz.run($0) }),
+    ]
 let name = getenv("FUZZ_TARGET").map { String(cString: $0) } ?? ""
 guard let target = targets.first(where: { $0.name == name }) else {
     let names = targets.map(\.name).joined(separator: ", ")
