@@ -14,7 +14,7 @@ struct GitLabOIDCAWSCommand: ParsableCommand {
         version: gitlabOIDCAWSVersion,
         subcommands: [
             HookCommand.self, CheckCommand.self, CompileCommand.self, ExplainCommand.self, TrustPolicyCommand.self,
-            AuditCommand.self, CredentialProcessCommand.self, VersionCommand.self,
+            AuditCommand.self, DoctorCommand.self, CredentialProcessCommand.self, VersionCommand.self,
         ]
     )
 }
