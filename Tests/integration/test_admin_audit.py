@@ -15,15 +15,12 @@ from testkit.golden import GOLDEN_DIR, run_admin, run_golden
 from testkit.hook import assert_exit
 from testkit.iam_double import IAMDouble
 from testkit.mapping import mapping_toml, write_mapping
+from testkit.moto_accounts import MotoAccount, role_arn
 
 ISSUER = "https://gitlab.example.com"
 PROVIDER = "gitlab.example.com"
 INFRA = {"project_path": "platform/infra", "ref_type": "branch", "ref": "main"}
 INFRA_SUB = "project_path:platform/infra:ref_type:branch:ref:main"
-
-
-def role_arn(account: str, name: str) -> str:
-    return f"arn:aws:iam::{account}:role/{name}"
 
 
 def web_policy(account: str, sub, aud="sts.amazonaws.com", sid="GitLab", principal=None) -> dict:
@@ -34,34 +31,6 @@ def web_policy(account: str, sub, aud="sts.amazonaws.com", sid="GitLab", princip
         "Sid": sid, "Effect": "Allow",
         "Principal": principal or {"Federated": f"arn:aws:iam::{account}:oidc-provider/{PROVIDER}"},
         "Action": "sts:AssumeRoleWithWebIdentity", "Condition": condition}]}
-
-
-class MotoAccount:
-    """Credentials of `account` at moto (from its STS, which maps them to that account) and
-    an IAM client acting in it."""
-
-    def __init__(self, moto, account: str) -> None:
-        self.account = account
-        self.url = moto.url
-        sts = boto_client("sts", moto.url)
-        self.creds = sts.assume_role(RoleArn=role_arn(account, "auditor"), RoleSessionName="ci")["Credentials"]
-        self.iam = boto_client("iam", moto.url, self.creds)
-
-    @property
-    def environment(self) -> dict[str, str]:
-        return {"AWS_ACCESS_KEY_ID": self.creds["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": self.creds["SecretAccessKey"],
-                "AWS_SESSION_TOKEN": self.creds["SessionToken"]}
-
-    def roles(self, policies: dict[str, dict | None], max_session_duration: dict[str, int] | None = None) -> None:
-        """Make the account's roles exactly `policies` (name -> trust policy; None: absent)."""
-        for name, policy in policies.items():
-            try:
-                self.iam.delete_role(RoleName=name)
-            except self.iam.exceptions.NoSuchEntityException:
-                pass
-            if policy is not None:
-                self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(policy),
-                                     MaxSessionDuration=(max_session_duration or {}).get(name, 3600))
 
 
 def audit(binary, env, config, *args, cwd=None):
