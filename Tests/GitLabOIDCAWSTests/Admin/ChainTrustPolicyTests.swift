@@ -57,9 +57,14 @@ enum ChainMappings {
 
     /// `mapping` plus rule 5, which assumes `target` with a job's token.
     static let directAndChained: Mapping = {
-        var mapping = ChainMappings.mapping
-        mapping.rules.append(
-            Rule(number: 5, line: 40, name: "direct", role: target, conditions: [condition("project_path", "g/direct", line: 42)]))
+        var mapping = Mapping(
+            issuer: ChainMappings.mapping.issuer,
+            rules: Array(ChainMappings.mapping.rules) + [
+                Rule(
+                    number: 5, line: 40, name: "direct", role: target,
+                    conditions: [condition("project_path", "g/direct", line: 42)])
+            ])
+        mapping.path = ChainMappings.mapping.path
         return mapping
     }()
 }
