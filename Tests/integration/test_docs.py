@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[2]
 LOADER = REPO / "Sources" / "GitLabOIDCAWS" / "Config" / "MappingLoader.swift"
 DOCS = [REPO / "docs" / name for name in (
     "admin-guide.md", "pipeline-authors.md", "troubleshooting.md", "exit-codes.md", "upgrading.md",
-    "how-it-works.md")]
+    "how-it-works.md", "role-chaining.md", "admin-commands.md")]
 
 
 def swift_string_list(name: str) -> list[str]:

@@ -83,7 +83,7 @@ import Testing
     }
 
     @Test func trustPoliciesIgnoreSkipRules() {
-        #expect(TrustPolicy.roles(in: Self.mapping).map(\.name) == ["entry", "plain"])
+        #expect(TrustPolicy.roles(in: Self.mapping).map(\.name) == ["entry", "target", "plain"])
     }
 
     @Test func explainSaysTheRuleSkips() {
