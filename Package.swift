@@ -9,10 +9,11 @@ let package = Package(
         // Test-only: what the fuzz targets in Fuzz/ run (a separate package that builds them
         // with libFuzzer). Not part of the executable.
         .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
+        // Test code only (the TOML reader's fuzz entry point, renderers, benchmark document), for Fuzz/.
+        .library(name: "TOMLTestSupport", targets: ["TOMLTestSupport"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
         // Headers only: the hook loads libcurl with dlopen on its first request (LibCurl.swift).
@@ -38,10 +39,7 @@ let package = Package(
         ),
         .target(
             name: "GitLabOIDCAWS",
-            dependencies: [
-                "CCurl", "CJansson", "CSupport",
-                .product(name: "TOMLKit", package: "TOMLKit"),
-            ],
+            dependencies: ["CCurl", "CJansson", "CSupport", "TOML"],
             swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
         .executableTarget(
@@ -67,7 +65,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GitLabOIDCAWSTests",
-            dependencies: ["GitLabOIDCAWS", "GitLabOIDCAWSTestSupport", "FuzzTargets"]
+            dependencies: ["GitLabOIDCAWS", "GitLabOIDCAWSTestSupport", "TOML", "FuzzTargets"]
         ),
         // Test-only: what the fuzz targets in Fuzz/ run, and the tests that replay their corpora.
         .target(
@@ -80,5 +78,16 @@ let package = Package(
             name: "FuzzTargetsTests",
             dependencies: ["FuzzTargets", "GitLabOIDCAWS"]
         ),
+        // The TOML 1.0 reader: no dependencies, no Foundation.
+        .target(name: "TOML"),
+        // Test code for the reader, never part of the product: toml-test's tagged JSON, a TOML
+        // renderer, the fuzz entry point, the benchmark's mapping generator.
+        .target(name: "TOMLTestSupport", dependencies: ["TOML"], path: "Tests/TOMLTestSupport"),
+        // Reads TOML on stdin, prints toml-test's tagged JSON (the differential test's decoder).
+        .executableTarget(name: "toml-decoder", dependencies: ["TOMLTestSupport"], path: "Tests/Tools/toml-decoder"),
+        // Median parse times of generated mappings (`swift run -c release toml-benchmark`).
+        .executableTarget(
+            name: "toml-benchmark", dependencies: ["TOML", "TOMLTestSupport"], path: "Tests/Tools/toml-benchmark"),
+        .testTarget(name: "TOMLTests", dependencies: ["TOML", "TOMLTestSupport"]),
     ]
 )

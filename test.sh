@@ -60,7 +60,11 @@ section "swift test"
 swift test
 
 section "integration tests"
-GITLAB_OIDC_AWS_BIN="$BIN" GITLAB_OIDC_AWS_RELEASE_BIN="$RELEASE_BIN" "$PYTHON" -m pytest -q Tests/integration "$@"
+# toml-decoder: the TOML reader's test decoder, for the differential test against tomllib.
+TOML_DECODER="$(swift build --show-bin-path)/toml-decoder"
+test -x "$TOML_DECODER"
+GITLAB_OIDC_AWS_BIN="$BIN" GITLAB_OIDC_AWS_RELEASE_BIN="$RELEASE_BIN" TOML_DECODER_BIN="$TOML_DECODER" \
+  "$PYTHON" -m pytest -q Tests/integration "$@"
 
 if [ "${RUN_ASAN:-0}" = 1 ]; then
   section "AddressSanitizer (RUN_ASAN=1)"

@@ -12,7 +12,10 @@ let package = Package(
         .systemLibrary(name: "CFuzzer"),
         .executableTarget(
             name: "gitlab-oidc-aws-fuzz",
-            dependencies: ["CFuzzer", .product(name: "FuzzTargets", package: "gitlab-oidc-aws")]
+            dependencies: [
+                "CFuzzer", .product(name: "FuzzTargets", package: "gitlab-oidc-aws"),
+                .product(name: "TOMLTestSupport", package: "gitlab-oidc-aws"),
+            ]
         ),
     ]
 )

@@ -3,17 +3,14 @@
 #
 #   Fuzz/run.sh TARGET SECONDS [libFuzzer options...]
 #
-# TARGET is token, key-set, key-set-cache, sts-answer, iam-get-role, env-file, credential-cache, mapping,
-# compiled-mapping or pattern (the test-only target Tests/FuzzTargets/). Builds Fuzz/
-# (release, -sanitize=fuzzer,address) into .build-fuzz,
+# TARGET is token, key-set, key-set-cache, sts-answer, iam-get-role, env-file, credential-cache,
+# mapping or pattern (the test-only target Tests/FuzzTargets/), or toml (the TOML reader:
+# Tests/TOMLTestSupport/TOMLFuzz.swift). Builds Fuzz/ (release, -sanitize=fuzzer,address)
+# into .build-fuzz,
 # starts from the seed corpus Fuzz/corpus/TARGET plus what earlier runs found
 # (fuzz-out/corpus/TARGET), and writes crashing inputs to fuzz-out/artifacts/TARGET/.
 # One fuzzing process at a time. Prints the number of executions and the findings; exits 1
 # when an input crashed. FUZZ_NO_BUILD=1 reuses the binary built before.
-#
-# mapping is fuzzed without the loader's parser sandbox (a process per input would make it
-# fifty times slower), in libFuzzer's crash-tolerant fork mode; every crashing input is then
-# replayed through the real, sandboxed loader, and only those it does not survive count.
 #
 # Keep a crashing input as a regression test by copying it into Fuzz/corpus/TARGET/ (the
 # unit tests replay that folder) once the crash is fixed. See Fuzz/README.md.
@@ -24,15 +21,13 @@ usage() { echo "usage: $0 TARGET SECONDS [libFuzzer options...]" >&2; exit 64; }
 target="$1"
 seconds="$2"
 shift 2
-entry="$target"
-mode=()
 case "$target" in
   token) max_len=24000 ;;
   key-set | key-set-cache) max_len=16384 ;;
-  sts-answer | iam-get-role | compiled-mapping) max_len=8192 ;;
+  sts-answer | iam-get-role | mapping) max_len=8192 ;;
   env-file | credential-cache) max_len=4096 ;;
-  mapping) max_len=8192 entry=mapping-in-process mode=(-fork=1 -ignore_crashes=1) ;;
   pattern) max_len=1024 ;;
+  toml) max_len=16384 ;;
   *) usage ;;
 esac
 case "$seconds" in '' | *[!0-9]*) usage ;; esac
@@ -65,32 +60,19 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$root/scripts/lsan-suppression
 log="$out/$target.log"
 echo "==> fuzzing $target for $seconds s (log: $log)" >&2
 status=0
-(cd "$out" && FUZZ_TARGET="$entry" "$binary" \
+(cd "$out" && FUZZ_TARGET="$target" "$binary" \
   -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-  -artifact_prefix="$artifacts/" "${mode[@]}" "${dictionary[@]}" "$@" "$corpus" "$root/Fuzz/corpus/$target") \
+  -artifact_prefix="$artifacts/" "${dictionary[@]}" "$@" "$corpus" "$root/Fuzz/corpus/$target") \
   >"$log" 2>&1 || status=$?
 
-# Executions: the final statistics, or in fork mode the last status line (#N: ...).
+# Executions: the final statistics, or the last status line (#N: ...).
 runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
 [ -n "$runs" ] || runs="$(sed -n 's/^#\([0-9]*\):.*/\1/p' "$log" | tail -1)"
 coverage="$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)"
 new="$(find "$artifacts" -type f | sort | comm -13 "$before" -)"
-unhandled=0
-if [ "$target" = mapping ]; then
-  status=0  # crashes of the unsandboxed parse are expected; the sandboxed replay decides
-  for input in $new; do
-    replay="$out/replay-$(basename "$input").log"
-    if ! FUZZ_TARGET=mapping "$binary" "$input" >"$replay" 2>&1; then
-      echo "$target: $input crashes the sandboxed loader too (see $replay)" >&2
-      unhandled=$((unhandled + 1))
-    fi
-  done
-fi
 found="$(printf '%s' "$new" | grep -c . || true)"
-survived=""
-[ "$target" = mapping ] && survived=", $unhandled of them not survived by the sandboxed loader"
-echo "$target: ${runs:-?} executions in $seconds s, ${coverage:-cov: ?}, corpus $(find "$corpus" -type f | wc -l) files, $found new findings in $artifacts$survived"
-if [ "$status" -ne 0 ] || [ "$unhandled" -ne 0 ]; then
+echo "$target: ${runs:-?} executions in $seconds s, ${coverage:-cov: ?}, corpus $(find "$corpus" -type f | wc -l) files, $found new findings in $artifacts"
+if [ "$status" -ne 0 ]; then
   echo "$target: the fuzzer found a crash; the end of $log:" >&2
   tail -40 "$log" >&2
   exit 1

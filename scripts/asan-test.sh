@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs the tests with AddressSanitizer: the Swift unit tests (`swift test --sanitize=address`),
 # then the integration tests against a hook binary built with AddressSanitizer, so that the
-# real libcurl, OpenSSL and TOMLKit paths run instrumented too. Builds into .build-asan (a
+# real libcurl and OpenSSL paths run instrumented too. Builds into .build-asan (a
 # full build, several minutes). Extra arguments go to pytest, e.g. scripts/asan-test.sh -k faults
 #
 # A sanitizer report makes the process exit with an error, which fails the test that ran it.
-# Leaks are reported too, except TOMLKit's own small ones (scripts/lsan-suppressions.txt).
+# Leaks are reported too (scripts/lsan-suppressions.txt lists the test runner's own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,8 +23,8 @@ BIN="$(swift build "${scratch[@]}" --sanitize=address --show-bin-path)/gitlab-oi
 test -x "$BIN"
 
 echo "==> integration tests against it"
-# install.sh strips the binary it installs, so LeakSanitizer could not tell TOMLKit's leaks
-# from others there; the installer is tested in the normal run.
+# install.sh strips the binary it installs, which LeakSanitizer's reports could not name;
+# the installer is tested in the normal run.
 # The bundle and package tests check the release binary, not this build.
 GITLAB_OIDC_AWS_BIN="$BIN" "$PYTHON" -m pytest -q Tests/integration --ignore=Tests/integration/test_install.py \
   --ignore=Tests/integration/test_bundle.py --ignore=Tests/integration/test_deb.py "$@"

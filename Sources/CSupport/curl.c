@@ -78,9 +78,17 @@ CURLcode goa_curl_setopt_slist(CURL *handle, CURLoption option, struct curl_slis
 CURLcode goa_curl_setopt_write_function(CURL *handle, goa_curl_write_callback callback) {
     return api.easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback);
 }
+CURLcode goa_curl_setopt_header_function(CURL *handle, goa_curl_write_callback callback) {
+    return api.easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
+}
 CURLcode goa_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return api.easy_getinfo(handle, info, value);
 }
 CURLcode goa_curl_getinfo_double(CURL *handle, CURLINFO info, double *value) {
     return api.easy_getinfo(handle, info, value);
+}
+const char *goa_curl_getinfo_string(CURL *handle, CURLINFO info) {
+    char *value = NULL;
+    if (api.easy_getinfo(handle, info, &value) != CURLE_OK) return NULL;
+    return value;
 }

@@ -13,8 +13,8 @@ struct GitLabOIDCAWSCommand: ParsableCommand {
             """,
         version: gitlabOIDCAWSVersion,
         subcommands: [
-            HookCommand.self, CheckCommand.self, CompileCommand.self, ExplainCommand.self, TrustPolicyCommand.self,
-            CredentialProcessCommand.self, VersionCommand.self,
+            HookCommand.self, CheckCommand.self, ExplainCommand.self, TrustPolicyCommand.self, AuditCommand.self,
+            DoctorCommand.self, CredentialProcessCommand.self, VersionCommand.self,
         ]
     )
 }

@@ -12,12 +12,8 @@ public enum FuzzTargets {
     public static let all: [(name: String, run: @Sendable ([UInt8]) -> Void)] = [
         ("token", token), ("key-set", keySet), ("key-set-cache", keySetCache), ("sts-answer", stsAnswer),
         ("iam-get-role", iamGetRole), ("env-file", envFile), ("credential-cache", credentialCache),
-        ("mapping", { mapping($0, parserGuard: .childProcess) }), ("compiled-mapping", compiledMapping),
-        ("pattern", pattern),
+        ("mapping", mapping), ("pattern", pattern),
     ]
-
-    /// `mapping` without the parser's child process, for fast fuzzing (see `mapping`).
-    public static let mappingInProcess: @Sendable ([UInt8]) -> Void = { mapping($0, parserGuard: .none) }
 
     // MARK: Shared fixtures and checks
 
@@ -29,6 +25,12 @@ public enum FuzzTargets {
     static let sampleClaims = Claims(strings: [
         ("project_path", "group/project"), ("namespace_path", "group"), ("ref", "main"), ("ref_type", "branch"),
         ("ref_protected", "true"), ("project_id", "42"), ("job_id", "1001"), ("environment", "production"),
+    ])
+
+    /// Claims of another job: integers and booleans as GitLab sends them, a tag, no environment.
+    static let otherClaims = Claims(strings: [
+        ("project_path", "platform/infra"), ("namespace_path", "platform"), ("ref", "v1.2"), ("ref_type", "tag"),
+        ("ref_protected", "false"), ("project_id", "-7"), ("namespace_id", "0"), ("job_id", "9"), ("sub", ""),
     ])
 
     static let sampleRules: [Rule] = {

@@ -1,84 +1,56 @@
-import GitLabOIDCAWS
+@_spi(Fuzzing) import GitLabOIDCAWS
+import TOML
 
 extension FuzzTargets {
-    /// Mapping loading (`MappingLoader.parse` with `parserGuard`: `.childProcess` as `load`
-    /// does, or `.none`); a mapping that loads is then used the way the hook uses it: rules
-    /// matched against a token's claims, session names rendered.
-    ///
-    /// The child process is one per input, which makes fuzzing slow; `Fuzz/run.sh` fuzzes
-    /// without it in libFuzzer's crash-tolerant fork mode and then replays every crashing
-    /// input with it.
-    public static func mapping(_ input: [UInt8], parserGuard: TOMLParserGuard) {
-        let source = String(decoding: input, as: UTF8.self)
-        let lineCount = source.utf8.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+    /// Mapping loading (`MappingLoader.parse`); a mapping that loads is then used the way the
+    /// hook uses it: rules matched against a token's claims, session names rendered. Matching
+    /// in the document (what the hook does) must agree with matching the rules built from it.
+    public static func mapping(_ input: [UInt8]) {
+        let lineCount = input.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+        if let document = try? TOMLDocument(parsing: input) {
+            precondition(
+                MappingLoader.quickPathAgreesWithFullCheck(document),
+                "the loader's quick path accepted a rule its full check refuses or reads differently")
+        }
         do {
-            let loaded = try MappingLoader.parse(
-                source: source, path: "fuzz.toml", parserGuard: parserGuard)
+            let loaded = try MappingLoader.parse(bytes: input, path: "fuzz.toml", rules: .document)
             let mapping = loaded.mapping
             precondition(!mapping.issuer.isEmpty, "a mapping without issuer loaded")
-            precondition(mapping.retry.connectTimeout <= mapping.retry.requestTimeout)
-            precondition((1...20).contains(mapping.retry.maxAttempts))
-            for rule in mapping.rules {
+            precondition(mapping.retry.isWithinLimits, "retry settings out of their limits")
+            let rules = Array(mapping.rules)
+            for rule in rules {
                 precondition(!rule.conditions.isEmpty, "\(rule.label) has no conditions")
+                precondition(rule.conditions.allSatisfy { !$0.patterns.isEmpty }, "\(rule.label): a condition without patterns")
                 guard let assumption = rule.assumption else { continue }
                 for role in assumption.roles {
                     precondition(RoleARN(role.description) == role, "a role ARN does not round-trip")
                 }
+                for hop in assumption.chain {
+                    precondition(hop.duration.map(ChainHop.durationLimits.contains) ?? true, "a hop duration out of range")
+                    precondition(hop.tags.count <= ChainHop.maximumTags, "too many tags")
+                }
                 let settings = EffectiveSettings(assumption, of: rule, mapping: mapping)
-                precondition((900...43200).contains(settings.duration))
+                precondition(durationLimits.contains(settings.duration))
+                precondition(AWSRegion.isValid(settings.region), "an invalid region loaded")
+                precondition(settings.output != .webIdentity || assumption.chain.isEmpty, "a chain with web identity")
                 _ = STS.endpoint(region: settings.region, fips: mapping.stsFIPS, override: mapping.stsEndpoint)
                 checkSessionName(SessionName.render(settings.sessionNameTemplate, claims: sampleClaims))
             }
-            _ = RuleMatcher.allMatches(in: mapping.rules, claims: sampleClaims)
+            for claims in [sampleClaims, otherClaims] {
+                let inDocument = RuleMatcher.select(in: mapping.rules, claims: claims, continuingPast: { _ in true })
+                let inValues = RuleMatcher.select(in: rules, claims: claims, continuingPast: { _ in true })
+                precondition(inDocument == inValues, "matching in the document disagrees with matching the rules")
+            }
             for warning in loaded.warnings { checkDiagnostic(warning, lineCount: lineCount) }
         } catch {
             precondition(!error.diagnostics.isEmpty, "a mapping was refused without a reason")
+            precondition(!error.errors.isEmpty, "a mapping was refused without an error")
             for diagnostic in error.diagnostics { checkDiagnostic(diagnostic, lineCount: lineCount) }
         }
     }
 
-    /// Compiled mappings (`CompiledMapping`, what `compile` writes and the hook prefers). The
-    /// expected source digest is taken from the input itself (offset 16) and the trailing
-    /// checksum is recomputed, so that mutations reach the settings and rule decoders; the
-    /// corpus starts from files `gitlab-oidc-aws compile` wrote. A decoded mapping must hold
-    /// settings a mapping file could hold, and matching straight from the bytes must agree
-    /// with matching the fully decoded rules.
-    public static func compiledMapping(_ input: [UInt8]) {
-        var bytes = input
-        if bytes.count >= CompiledMapping.headerSize + CompiledMapping.digestSize {
-            let bodyEnd = bytes.count - CompiledMapping.digestSize
-            bytes.replaceSubrange(bodyEnd..., with: Digest.sha256(bytes[..<bodyEnd]))
-        }
-        let digest = bytes.count >= CompiledMapping.headerSize ? Array(bytes[16..<48]) : []
-        guard let compiled = try? CompiledMapping(bytes: bytes, sourceDigest: digest, path: "fuzz.toml") else { return }
-        precondition(compiled.settings.retry.isWithinLimits, "retry settings no mapping file can have")
-        precondition(durationLimits.contains(compiled.settings.duration), "a duration no mapping file can have")
-        _ = try? compiled.allMatches(claims: sampleClaims)
-        guard compiled.ruleCount <= 1000, let rules = try? compiled.rules() else { return }
-        for case let .assume(assumption) in rules.map(\.action) {
-            if let duration = assumption.duration {
-                precondition(durationLimits.contains(duration), "a rule duration out of range")
-            }
-            for hop in assumption.chain {
-                if let duration = hop.duration {
-                    precondition(ChainHop.durationLimits.contains(duration), "a chain hop duration out of range")
-                }
-            }
-            checkSessionName(
-                SessionName.render(assumption.sessionName ?? compiled.settings.sessionName, claims: sampleClaims))
-        }
-        do {
-            let fromBytes = try compiled.firstMatch(claims: sampleClaims)
-            precondition(
-                fromBytes == RuleMatcher.firstMatch(in: rules, claims: sampleClaims),
-                "matching from the bytes disagrees with matching the decoded rules")
-        } catch {
-            preconditionFailure("every rule decodes, but matching from the bytes fails: \(error)")
-        }
-    }
-
-    /// Pattern compilation and matching. The input is `pattern NUL value`; the compiled
-    /// matcher must agree with a plain backtracking matcher of the documented rules.
+    /// Pattern matching. The input is `pattern NUL value`; the matcher must agree with a
+    /// plain backtracking matcher of the documented rules.
     public static func pattern(_ input: [UInt8]) {
         let split = input.firstIndex(of: 0) ?? input.endIndex
         let source = String(decoding: input[..<split], as: UTF8.self)

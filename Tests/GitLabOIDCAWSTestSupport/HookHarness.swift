@@ -52,7 +52,7 @@ public final class HookHarness {
             clock: clock.clock, transport: transport, files: files, log: { [unowned self] in logged.append($0) },
             executablePath: executablePath, workingDirectory: directory.path)
         if let mapping {
-            context.loadMapping = { (_, _) throws(ConfigError) in HookMapping(mapping) }
+            context.loadMapping = { (_) throws(ConfigError) in mapping }
         }
         return context
     }

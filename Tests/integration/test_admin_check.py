@@ -17,6 +17,7 @@ GOLDEN = [
     ("check-mapping-strict", ["check", "--config", "mapping.toml", "--strict"], 1),
     ("check-clean-strict", ["check", "--config", "clean.toml", "--strict"], 0),
     ("check-invalid", ["check", "--config", "invalid.toml"], 2),
+    ("check-mistakes", ["check", "--config", "mistakes.toml"], 0),
 ]
 
 
@@ -52,7 +53,7 @@ def test_every_kind_of_warning_is_found_where_it_stands(binary, base_env):
     assert 'project_path = "**"' in lines[instance_line - 1]
 
 
-@pytest.mark.parametrize("name", ["mapping.toml", "clean.toml", "invalid.toml"])
+@pytest.mark.parametrize("name", ["mapping.toml", "clean.toml", "invalid.toml", "mistakes.toml"])
 def test_check_and_hook_agree_on_validity(binary, base_env, hook, name):
     """`hook` exits 2 exactly for the files `check` calls invalid."""
     checked = run_admin(binary, base_env, ["check", "--config", name])
@@ -71,3 +72,53 @@ def test_unreadable_file_is_invalid(binary, base_env, tmp_path):
 @pytest.mark.parametrize("args", [["check", "--bogus"], ["check", "--config"], ["check", "--strict=yes"]])
 def test_bad_usage_exits_64(binary, base_env, args):
     assert_exit(run_admin(binary, base_env, args), 64)
+
+
+def test_every_mistake_is_found_where_it_stands(binary, base_env):
+    """The second example has one rule-killing mistake of each kind; each finding names the
+    line of the culprit."""
+    r = run_admin(binary, base_env, ["check", "--config", "mistakes.toml"])
+    lines = (GOLDEN_DIR / "mistakes.toml").read_text().splitlines()
+    found = [(int(line), message) for _, line, _, message in (f.split(":", 3) for f in r.stderr.splitlines())]
+    for key, culprit in [('ref_type = "tags"', 'ref_type = "tags"'), ('ref = "v[0-9]*"', 'ref = "v[0-9]*"'),
+                         ('ref_protected = "yes"', 'ref_protected = "yes"'),
+                         ('project_id = "platform/infra"', 'project_id = "platform/infra"'),
+                         ("contradict each other", 'ref_path = "refs/tags/hotfix-*"'),
+                         ('ref = "refs/heads/main"', 'ref = "refs/heads/main"'), ('"^prod.*"', '"^prod.*"')]:
+        (line,) = [n for n, message in found if key in message]
+        assert culprit in lines[line - 1], (key, lines[line - 1])
+    (line,) = [n for n, message in found if "can never match" in message]
+    assert lines[line - 1] == "[[rule]]" and lines[line] == 'name = "infra deploys"'
+
+
+def test_a_setting_below_the_last_rule_is_an_error_on_its_line(binary, base_env, hook, tmp_path):
+    """`on_no_match = "fail"` appended to a file: TOML puts it in the last rule's match; check
+    and hook refuse the file and say where the line must go."""
+    config = tmp_path / "mapping.toml"
+    config.write_text('issuer = "https://gitlab.example.com"\n\n[[rule]]\n'
+                      'role = "arn:aws:iam::111122223333:role/r"\n[rule.match]\nproject_id = 1\n\n'
+                      'on_no_match = "fail"\n')
+    r = run_admin(binary, base_env, ["check", "--config", str(config)])
+    assert r.returncode == 2
+    assert f"{config}:8: error: `on_no_match` is a top-level setting, not a claim" in r.stderr
+    assert "move it above the first [[rule]]" in r.stderr
+    hooked = hook(config, token="not-a-jwt")
+    assert hooked.returncode == 2 and f"{config}:8: error: `on_no_match`" in hooked.stderr
+
+
+def test_leftover_compiled_file_and_unusable_ca_file_are_warnings(binary, base_env, tmp_path):
+    config = tmp_path / "mapping.toml"
+    config.write_text(f'issuer = "https://gitlab.example.com"\nca_file = "{tmp_path}/absent.pem"\n[[rule]]\n'
+                      'role = "arn:aws:iam::111122223333:role/r"\nmatch = { project_id = 1 }\n')
+    (tmp_path / "mapping.toml.compiled").write_bytes(b"GOAMAP\x00\x01")
+    r = run_admin(binary, base_env, ["check", "--config", str(config)])
+    assert r.returncode == 0
+    assert f"{config}: warning: {config}.compiled is left over from the `compile` step" in r.stderr
+    assert f"{config}:2: warning: `ca_file` " in r.stderr and "is not a regular file this user can read" in r.stderr
+
+
+def test_a_missing_file_has_no_line_zero(binary, base_env, tmp_path):
+    r = run_admin(binary, base_env, ["check", "--config", str(tmp_path / "absent.toml")])
+    assert r.returncode == 2
+    assert r.stderr.startswith(f"{tmp_path}/absent.toml: error: cannot open {tmp_path}/absent.toml: No such file")
+    assert ":0:" not in r.stderr

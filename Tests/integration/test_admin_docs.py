@@ -14,6 +14,6 @@ def test_admin_guide_shows_the_example_mapping_and_each_command():
     blocks = doc_blocks(DOCS.read_text())
     names = {name for kind, name, _ in blocks if kind == "golden"}
     assert ("file", "Tests/integration/golden/mapping.toml") in {(k, n) for k, n, _ in blocks}
-    for command in ("check", "explain", "trust-policy"):
+    for command in ("check", "explain", "trust-policy", "audit"):
         assert any(name.startswith(command) for name in names), command
     assert all((GOLDEN_DIR / f"{name}.console").exists() for name in names)

@@ -99,6 +99,8 @@ def test_token_that_fails_verification_exits_1_unless_only_decoded(
     refused = explain_token(binary, base_env, config, token, tmp_path)
     assert_exit(refused, 1)
     assert refused.stdout == ""
+    # Only an expired token gets the hint: the others are not worth explaining.
+    assert ("run explain again with --no-verify" in refused.stderr) == (breakage == "expired")
     decoded = explain_token(binary, base_env, config, token, tmp_path, "--no-verify")
     assert_exit(decoded, 0)
     assert 'rule 2 "group apps"' in decoded.stdout and "matches" in decoded.stdout
@@ -151,3 +153,11 @@ def test_golden_claims_are_consistent():
         values = dict(c.split("=", 1) for c in claims)
         assert values["project_path"].rsplit("/", 1)[0] == values["namespace_path"]
     assert (GOLDEN_DIR / "mapping.toml").exists()
+
+
+def test_a_claim_gitlab_does_not_send_gets_a_did_you_mean(binary, base_env):
+    r = run_admin(binary, base_env, ["explain", "--config", "mapping.toml", *claim_args(APP_FEATURE),
+                                     "--claim", "projet_path=apps/web"])
+    assert_exit(r, 0)
+    assert r.stderr == ("gitlab-oidc-aws: warning: --claim projet_path: GitLab sends no claim of that name and no rule "
+                        "tests it; did you mean project_path?\n")

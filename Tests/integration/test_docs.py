@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[2]
 LOADER = REPO / "Sources" / "GitLabOIDCAWS" / "Config" / "MappingLoader.swift"
 DOCS = [REPO / "docs" / name for name in (
     "admin-guide.md", "pipeline-authors.md", "troubleshooting.md", "exit-codes.md", "upgrading.md",
-    "how-it-works.md")]
+    "how-it-works.md", "role-chaining.md", "admin-commands.md")]
 
 
 def swift_string_list(name: str) -> list[str]:
@@ -33,6 +33,9 @@ def test_admin_guide_documents_every_mapping_key():
     assert top <= table_keys(text, "### Top-level keys"), top - table_keys(text, "### Top-level keys")
     rule = set(swift_string_list("ruleKeys"))
     assert rule <= table_keys(text, "### Rule keys"), rule - table_keys(text, "### Rule keys")
+    chain = set(swift_string_list("chainKeys"))
+    documented = table_keys(text, "#### Chain keys") | {"session_policy", "policy_arns"}
+    assert chain <= documented, chain - documented
 
 
 def slug(heading: str) -> str:

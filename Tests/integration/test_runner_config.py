@@ -3,6 +3,8 @@ two-line pre_build_script with read-only mounts for the container executors."""
 
 from __future__ import annotations
 
+import re
+import shlex
 import subprocess
 import tomllib
 from pathlib import Path
@@ -45,6 +47,34 @@ def test_example_mapping_means_what_its_comments_say(binary, claims, role):
     else:
         assert result.returncode == 0, result.stdout
         assert role in result.stdout
+
+
+EXAMPLE = re.compile(r"<!-- example: (\S+) -->\n```console\n(.*?)```\n", re.DOTALL)
+
+
+def test_the_documented_explain_example_prints_what_the_docs_show(binary, base_env):
+    """docs/admin-guide.md runs `explain` on the shipped example mapping, installed at the
+    default path; on that file the command prints exactly the transcript shown."""
+    blocks = EXAMPLE.findall((REPO / "docs" / "admin-guide.md").read_text())
+    assert blocks
+    for mapping, transcript in blocks:
+        first, *output = transcript.splitlines(keepends=True)
+        args = shlex.split(first.removeprefix("$ gitlab-oidc-aws "))
+        assert "/etc/gitlab-runner/oidc-aws.toml" in args
+        args = [str(REPO / mapping) if arg == "/etc/gitlab-runner/oidc-aws.toml" else arg for arg in args]
+        r = subprocess.run([binary, *args], capture_output=True, text=True, env=base_env)
+        assert "".join(output) == f"{r.stdout}{r.stderr}[exit {r.returncode}]\n"
+        assert r.returncode == 0, "the documented example must show a rule that matches"
+
+
+def test_the_explain_line_of_the_example_mappings_header_matches_its_first_rule(binary, base_env):
+    header = (CONFIG / "oidc-aws.toml").read_text().split("\n\n", 1)[0]
+    line = re.search(r"#   gitlab-oidc-aws explain --config \.\.\. (.*?)\n#\s+(--claim .*?)\n", header)
+    assert line, header
+    claims = shlex.split(line.group(1).rstrip(" \\") + " " + line.group(2))
+    r = subprocess.run([binary, "explain", "--config", CONFIG / "oidc-aws.toml", *claims], capture_output=True,
+                       text=True, env=base_env)
+    assert r.returncode == 0 and "rule 1 " in r.stdout and "matches" in r.stdout, r.stdout + r.stderr
 
 
 INSTALL = (REPO / "install.sh").read_text()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from testkit.golden import run_admin
 from testkit.hook import assert_credentials_appended, assert_exit, assert_no_secrets
 from testkit.issuer import DISCOVERY_PATH
 from testkit.mapping import DEFAULT_RULES, mapping_toml, write_mapping
@@ -72,11 +73,20 @@ def test_a_certificate_for_another_host_is_refused(hook, make_mapping, issuer, e
     assert_exit(r, 1, "TLS verification failed", "127.0.0.1")
 
 
-def test_a_ca_file_without_certificates_is_a_config_error(hook, make_mapping, issuer, env_file, tmp_path):
+@pytest.mark.parametrize("content", [None, "not a certificate\n"], ids=["missing", "no certificate"])
+def test_an_unusable_ca_file_is_named_by_the_call_that_needs_it(hook, make_mapping, issuer, tls_sts, env_file,
+                                                                tmp_path, binary, base_env, content):
+    """Loading the mapping does not read `ca_file`: the HTTPS call that needs it fails (exit 1)
+    with a message that names it, and `check` warns about it."""
     junk = tmp_path / "junk.pem"
-    junk.write_text("not a certificate\n")
-    r = hook(make_mapping(ca_file=str(junk)), token=issuer.mint())
-    assert_exit(r, 2, "ca_file", "no PEM certificate")
+    if content is not None:
+        junk.write_text(content)
+    config = make_mapping(sts_endpoint=tls_sts.url, ca_file=str(junk))
+    r = hook(config, token=issuer.mint())
+    assert_exit(r, 1, f"cannot use the mapping's ca_file {junk}", "gitlab-oidc-aws check")
+    assert tls_sts.assume_count == 0 and env_file.read() == b""
+    checked = run_admin(binary, base_env, ["check", "--config", str(config)])
+    assert checked.returncode == 0 and f"`ca_file` \"{junk}\"" in checked.stderr
 
 
 def test_https_issuer_and_sts_with_one_ca_file(hook, key_pool, ca, tls_sts, cache_dir, tmp_path, env_file):

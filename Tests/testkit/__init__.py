@@ -7,6 +7,8 @@ Modules:
   tokens       GitLab-shaped ID tokens and hostile variants
   issuer       local OIDC issuer (discovery + JWKS) with controls
   sts_double   STS double (web identity, SigV4-verified AssumeRole and GetCallerIdentity) with fault modes
+  moto_accounts credentials and IAM roles of any account at moto's server
+  iam_double   IAM GetRole double (SigV4-verified) for refusals, throttling and odd answers
   moto_sts     moto server subprocess
   runner_stage reproduction of GitLab Runner's bash/sh stage scripts
   mapping      mapping-file TOML and the roles the tests map

@@ -49,7 +49,8 @@ def toml_key(key: str) -> str:
 def mapping_toml(*, issuer: str, sts_endpoint: str | None, cache_dir: Path | str | None,
                  rules: list[dict] = (), **settings) -> str:
     """A mapping file. Top-level `settings` in order, then one `[[rule]]` per dict (its
-    `match` dict becomes a `[rule.match]` table, other keys plain keys)."""
+    `match` dict becomes a `[rule.match]` table, each dict of its `chain` list a
+    `[[rule.chain]]` section, other keys plain keys)."""
     lines = [f"issuer = {toml_value(issuer)}"]
     if sts_endpoint is not None:
         lines.append(f"sts_endpoint = {toml_value(sts_endpoint)}")
@@ -60,11 +61,15 @@ def mapping_toml(*, issuer: str, sts_endpoint: str | None, cache_dir: Path | str
     for rule in rules:
         lines += ["", "[[rule]]"]
         for k, v in rule.items():
-            if k != "match":
+            if k not in ("match", "chain"):
                 lines.append(f"{toml_key(k)} = {toml_value(v)}")
         if "match" in rule:
             lines.append("[rule.match]")
             for k, v in rule["match"].items():
+                lines.append(f"{toml_key(k)} = {toml_value(v)}")
+        for hop in rule.get("chain", ()):
+            lines.append("[[rule.chain]]")
+            for k, v in hop.items():
                 lines.append(f"{toml_key(k)} = {toml_value(v)}")
     return "\n".join(lines) + "\n"
 

@@ -1,10 +1,11 @@
 import CFuzzer
 import FuzzTargets
 import Glibc
+import TOMLTestSupport
 
-// Runs libFuzzer on the entry point named by $FUZZ_TARGET (FuzzTargets.all, or
-// mapping-in-process: the mapping loader without its parser sandbox); the command-line
-// arguments are libFuzzer's.
+// Runs libFuzzer on the entry point named by $FUZZ_TARGET (FuzzTargets.all, or toml: the
+// TOML reader, TOMLFuzz in its test-support target); the command-line arguments are
+// libFuzzer's.
 
 nonisolated(unsafe) var selected: @Sendable ([UInt8]) -> Void = { _ in }
 
@@ -15,7 +16,8 @@ func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
-let targets = FuzzTargets.all + [("mapping-in-process", FuzzTargets.mappingInProcess)]
+let targets: [(name: String, run: @Sendable ([UInt8]) -> Void)] =
+    FuzzTargets.all + [(name: "toml", run: { @Sendable bytes in TOMLFuzz.run(bytes) })]
 let name = getenv("FUZZ_TARGET").map { String(cString: $0) } ?? ""
 guard let target = targets.first(where: { $0.name == name }) else {
     let names = targets.map(\.name).joined(separator: ", ")

@@ -34,8 +34,13 @@ CURLcode goa_curl_setopt_blob(CURL *handle, CURLoption option, const void *data,
 CURLcode goa_curl_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value);
 typedef size_t (*goa_curl_write_callback)(char *data, size_t size, size_t count, void *context);
 CURLcode goa_curl_setopt_write_function(CURL *handle, goa_curl_write_callback callback);
+/* CURLOPT_HEADERFUNCTION: gets each header line of the answer (the status line included). */
+CURLcode goa_curl_setopt_header_function(CURL *handle, goa_curl_write_callback callback);
 CURLcode goa_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode goa_curl_getinfo_double(CURL *handle, CURLINFO info, double *value);
+/* A string the handle owns (e.g. CURLINFO_CAINFO); NULL when libcurl has none or does not know
+   `info`. Valid until the handle is reset or cleaned up. */
+const char *goa_curl_getinfo_string(CURL *handle, CURLINFO info);
 
 /* --- jansson (json.c) -------------------------------------------------------------------- */
 

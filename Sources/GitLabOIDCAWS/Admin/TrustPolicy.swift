@@ -8,14 +8,48 @@ public struct UnmappedRoleError: UserFacingError, Equatable, Sendable {
     }
 }
 
-/// The trust policy one role needs: the `sub` patterns of the rules that map it, and notes on
-/// what the policy cannot enforce or admits beyond those rules.
+/// One chain hop that assumes a role: the rule, the hop, and the role whose session signs it.
+public struct ChainEntry: Equatable, Sendable {
+    public let rule: Rule
+    /// 0-based position in the rule's `chain`.
+    public let index: Int
+    /// The role whose credentials sign the hop: the rule's web-identity role for the first
+    /// hop, else the role of the hop before.
+    public let previous: RoleARN
+    public let hop: ChainHop
+    /// Whether the hop needs `sts:TagSession`: it sends tags, or an earlier hop of the chain
+    /// names transitive tags, which STS passes on.
+    public let tagsSession: Bool
+
+    /// The hop's number as the job log counts them: the web-identity hop is 1.
+    public var number: Int { index + 2 }
+
+    /// `rule 2 "deploy" (line 5), chain hop 2`.
+    public var reference: String { "\(rule.reference), chain hop \(number)" }
+}
+
+/// One statement of a chained role's policy: the roles whose sessions may assume it, with
+/// `sts:TagSession` when their hops send tags, and the external id their hops send.
+public struct ChainGrant: Equatable, Sendable {
+    /// Previous roles, in order of first use.
+    public let principals: [RoleARN]
+    public let externalID: String?
+    public let tagSession: Bool
+}
+
+/// The trust policy one role needs: the `sub` patterns of the rules that assume it with a
+/// job's token, the chain hops that assume it, and notes on what the policy cannot enforce
+/// or admits beyond those rules.
 public struct RoleTrust: Sendable {
     public let role: RoleARN
-    /// The rules that map the role, in file order.
+    /// The rules that assume the role with a job's token (`AssumeRoleWithWebIdentity`), in
+    /// file order.
     public let rules: [Rule]
-    /// `sub` patterns with IAM's meaning (every wildcard crosses `/`), none included in another.
+    /// `sub` patterns with IAM's meaning (every wildcard crosses `/`), none included in
+    /// another; empty when no rule assumes the role with a job's token.
     public let subjects: [Pattern]
+    /// Every chain hop that assumes the role, in file order.
+    public let chainEntries: [ChainEntry]
     /// Conditions the policy cannot enforce and places where it admits more than the rules.
     public let notes: [ConfigDiagnostic]
 
@@ -23,6 +57,40 @@ public struct RoleTrust: Sendable {
     public func admits(sub: String) -> Bool {
         subjects.contains { $0.matches(sub) }
     }
+
+    /// Whether jobs reach the role with their ID token.
+    public var isWebIdentityRole: Bool { !rules.isEmpty }
+
+    /// The statements for the chain hops: one per distinct external id and need for
+    /// `sts:TagSession`, each naming every previous role that needs it.
+    public var grants: [ChainGrant] {
+        var grants: [ChainGrant] = []
+        for entry in chainEntries {
+            if let index = grants.firstIndex(where: {
+                $0.externalID == entry.hop.externalID && $0.tagSession == entry.tagsSession
+            }) {
+                let grant = grants[index]
+                if !grant.principals.contains(entry.previous) {
+                    grants[index] = ChainGrant(
+                        principals: grant.principals + [entry.previous], externalID: grant.externalID,
+                        tagSession: grant.tagSession)
+                }
+            } else {
+                grants.append(
+                    ChainGrant(
+                        principals: [entry.previous], externalID: entry.hop.externalID, tagSession: entry.tagsSession))
+            }
+        }
+        return grants
+    }
+
+    /// The numbers of every rule that uses the role, with its token or in a chain, ascending.
+    public var ruleNumbers: [Int] {
+        Array(Set(rules.map(\.number) + chainEntries.map(\.rule.number))).sorted()
+    }
+
+    /// The line notes about the whole document refer to.
+    var firstLine: Int { rules.first?.line ?? chainEntries.first?.hop.line ?? 1 }
 }
 
 /// The IAM trust policies the mapped roles need.
@@ -59,19 +127,21 @@ public enum TrustPolicy {
         "arn:\(role.partition):iam::\(role.account):oidc-provider/\(providerHost(issuer: mapping.issuer))"
     }
 
-    /// Every role the mapping assumes with a job's token, in the order of first use; `skip`
-    /// rules assume none.
+    /// Every role the mapping assumes, with a job's token or in a chain, in the order of first
+    /// use; `skip` rules assume none.
     public static func roles(in mapping: Mapping) -> [RoleARN] {
         var seen: [RoleARN] = []
+        var known: Set<RoleARN> = []
         for rule in mapping.rules {
-            if let role = rule.role, !seen.contains(role) { seen.append(role) }
+            for role in rule.assumption?.roles ?? [] where known.insert(role).inserted { seen.append(role) }
         }
         return seen
     }
 
     // MARK: Deriving the policy
 
-    /// The policy `role` needs, from every rule that maps it.
+    /// The policy `role` needs, from every rule that assumes it with a job's token and every
+    /// chain hop that assumes it.
     public static func trust(for role: RoleARN, mapping: Mapping) -> RoleTrust {
         let rules = mapping.rules.filter { $0.role == role }
         var subjects: [Pattern] = []
@@ -82,10 +152,72 @@ public enum TrustPolicy {
             notes += derivation.notes
         }
         subjects = narrowest(subjects)
-        let trust = RoleTrust(role: role, rules: rules, subjects: subjects, notes: notes)
+        let entries = chainEntries(into: role, mapping: mapping)
+        notes += chainNotes(entries, role: role, mapping: mapping)
+        let trust = RoleTrust(
+            role: role, rules: rules, subjects: subjects, chainEntries: entries, notes: notes)
         return RoleTrust(
-            role: role, rules: rules, subjects: subjects,
+            role: role, rules: rules, subjects: subjects, chainEntries: entries,
             notes: (notes + documentNotes(trust, mapping: mapping)).sortedByLine())
+    }
+
+    /// Every chain hop of the mapping that assumes `role`, in file order.
+    static func chainEntries(into role: RoleARN, mapping: Mapping) -> [ChainEntry] {
+        var entries: [ChainEntry] = []
+        for rule in mapping.rules {
+            guard let assumption = rule.assumption else { continue }
+            var passesTransitiveTags = false
+            for (index, hop) in assumption.chain.enumerated() {
+                if hop.role == role {
+                    entries.append(
+                        ChainEntry(
+                            rule: rule, index: index, previous: assumption.roles[index], hop: hop,
+                            tagsSession: !hop.tags.isEmpty || passesTransitiveTags))
+                }
+                if !hop.transitiveTagKeys.isEmpty { passesTransitiveTags = true }
+            }
+        }
+        return entries
+    }
+
+    /// Notes on what a chained role's policy cannot enforce: session tags are advisory, and
+    /// every session of the previous role may take the hop, including sessions of rules that
+    /// do not chain to the role.
+    static func chainNotes(_ entries: [ChainEntry], role: RoleARN, mapping: Mapping) -> [ConfigDiagnostic] {
+        var notes: [ConfigDiagnostic] = []
+        for entry in entries {
+            let previous = entry.previous.name
+            if entry.tagsSession {
+                let what = entry.hop.tags.isEmpty ? "the transitive tags earlier hops pass on to it" : "its session tags"
+                let who =
+                    entry.index == 0
+                    ? "any job that can assume \(previous) with its own ID token (every job \(previous)'s trust policy admits)"
+                    : "any job that gets a session of \(previous)"
+                notes.append(
+                    ConfigDiagnostic(
+                        file: mapping.path, line: entry.hop.line, severity: .note,
+                        message:
+                            "\(entry.reference) to \(role.name): \(what) are advisory: \(role.name) trusts every session of \(previous) with sts:TagSession, so \(who) can repeat this hop with tags of its choosing; do not rely on ABAC with these tags to tell such jobs apart"
+                    ))
+            }
+            let others = mapping.rules.filter { rule in
+                guard rule.number != entry.rule.number, let roles = rule.assumption?.roles else { return false }
+                // The previous role, not followed by this hop's role.
+                return roles.indices.contains { index in
+                    roles[index] == entry.previous && (index + 1 == roles.count || roles[index + 1] != role)
+                }
+            }
+            if !others.isEmpty {
+                let labels = others.map(\.label).joined(separator: ", ")
+                notes.append(
+                    ConfigDiagnostic(
+                        file: mapping.path, line: entry.hop.line, severity: .note,
+                        message:
+                            "\(entry.reference) to \(role.name): the policy can only name the previous role, so every session of \(previous) can assume \(role.name); \(labels) also \(others.count == 1 ? "gives" : "give") jobs a session of \(previous) without this hop, and those jobs can take it themselves"
+                    ))
+            }
+        }
+        return notes
     }
 
     /// `patterns` without duplicates and without any pattern another one already includes.
@@ -105,7 +237,7 @@ public enum TrustPolicy {
 
     /// Notes on the document as a whole: size and characters IAM refuses.
     static func documentNotes(_ trust: RoleTrust, mapping: Mapping) -> [ConfigDiagnostic] {
-        let line = trust.rules.first?.line ?? 1
+        let line = trust.firstLine
         var notes: [ConfigDiagnostic] = []
         let size = document(for: trust, mapping: mapping).compactText.unicodeScalars.count
         if size > defaultSizeQuota {
@@ -137,11 +269,15 @@ public enum TrustPolicy {
         var notes: [ConfigDiagnostic] = []
         /// The claims whose conditions the `sub` patterns carry.
         var enforced: Set<String> = []
+        /// The patterns for a claim the rule does not test: everything, for the policy (IAM
+        /// cannot say less); what GitLab can send, for `audit`'s examples.
+        let everyValue: (String) -> [Pattern]
 
-        init(rule: Rule, role: RoleARN, file: String) {
+        init(rule: Rule, role: RoleARN, file: String, everyValue: @escaping (String) -> [Pattern] = { _ in [Pattern("**")] }) {
             self.rule = rule
             self.role = role
             self.file = file
+            self.everyValue = everyValue
         }
 
         mutating func derive() -> [Pattern] {
@@ -175,7 +311,7 @@ public enum TrustPolicy {
         /// without `/`), else everything.
         mutating func projectPathPatterns() -> [Pattern] {
             if rule.condition(on: "project_path") != nil { return component("project_path") }
-            guard let namespace = rule.condition(on: "namespace_path") else { return [Pattern("**")] }
+            guard let namespace = rule.condition(on: "namespace_path") else { return everyValue("project_path") }
             enforced.insert("namespace_path")
             let paths = namespace.patterns.map { Pattern($0.source + "/*") }
             reportBreadth(
@@ -213,7 +349,7 @@ public enum TrustPolicy {
 
         /// The patterns of the rule's condition on `claim`, or everything.
         mutating func component(_ claim: String) -> [Pattern] {
-            guard let condition = rule.condition(on: claim) else { return [Pattern("**")] }
+            guard let condition = rule.condition(on: claim) else { return everyValue(claim) }
             enforced.insert(claim)
             reportBreadth(of: condition.patterns, as: claim, condition: condition)
             return condition.patterns
@@ -286,74 +422,147 @@ public enum TrustPolicy {
         values.count == 1 ? .string(values[0]) : .array(values.map { .string($0) })
     }
 
-    /// The IAM policy document of `trust`.
+    /// The IAM policy document of `trust`: the web-identity statement when jobs assume the
+    /// role with their token, then one statement per chain grant.
     public static func document(for trust: RoleTrust, mapping: Mapping) -> JSONValue {
-        let host = providerHost(issuer: mapping.issuer)
-        return .object([
-            ("Version", .string("2012-10-17")),
-            (
-                "Statement",
-                .array([
-                    .object([
-                        ("Effect", .string("Allow")),
-                        ("Principal", .object([("Federated", .string(providerARN(for: trust.role, mapping: mapping)))])),
-                        ("Action", .string("sts:AssumeRoleWithWebIdentity")),
-                        (
-                            "Condition",
-                            .object([
-                                ("StringEquals", .object([("\(host):aud", valueOrList(mapping.audiences))])),
-                                ("StringLike", .object([("\(host):sub", valueOrList(trust.subjects.map(iamText)))])),
-                            ])
-                        ),
-                    ])
-                ])
-            ),
-        ])
+        var statements: [JSONValue] = []
+        if trust.isWebIdentityRole {
+            let host = providerHost(issuer: mapping.issuer)
+            statements.append(
+                .object([
+                    ("Effect", .string("Allow")),
+                    ("Principal", .object([("Federated", .string(providerARN(for: trust.role, mapping: mapping)))])),
+                    ("Action", .string(webIdentityAction)),
+                    (
+                        "Condition",
+                        .object([
+                            ("StringEquals", .object([("\(host):aud", valueOrList(mapping.audiences))])),
+                            ("StringLike", .object([("\(host):sub", valueOrList(trust.subjects.map(iamText)))])),
+                        ])
+                    ),
+                ]))
+        }
+        for grant in trust.grants {
+            var members: [(String, JSONValue)] = [
+                ("Effect", .string("Allow")),
+                ("Principal", .object([("AWS", valueOrList(grant.principals.map(\.description)))])),
+                ("Action", valueOrList(chainActions(grant))),
+            ]
+            if let externalID = grant.externalID {
+                members.append(("Condition", .object([("StringEquals", .object([(externalIDKey, .string(externalID))]))])))
+            }
+            statements.append(.object(members))
+        }
+        return .object([("Version", .string("2012-10-17")), ("Statement", .array(statements))])
     }
 
-    /// Terraform `aws_iam_policy_document` data sources, one per role.
+    /// The action of the web-identity statement.
+    static let webIdentityAction = "sts:AssumeRoleWithWebIdentity"
+    /// The condition key STS sets to a request's `ExternalId`.
+    static let externalIDKey = "sts:ExternalId"
+
+    /// `sts:AssumeRole`, and `sts:TagSession` when the grant's hops send tags.
+    static func chainActions(_ grant: ChainGrant) -> [String] {
+        grant.tagSession ? ["sts:AssumeRole", "sts:TagSession"] : ["sts:AssumeRole"]
+    }
+
+    /// Terraform `aws_iam_policy_document` data sources, one per role, each named after its
+    /// role's ARN (`terraformName`), so that names stay the same when rules move.
     public static func terraform(_ trusts: [RoleTrust], mapping: Mapping) -> String {
         let host = providerHost(issuer: mapping.issuer)
-        var names: Set<String> = []
         return trusts.map { trust in
-            var name = hclIdentifier(trust.role.name) + "_trust"
-            if names.contains(name) { name = hclIdentifier(trust.role.name) + "_\(trust.role.account)_trust" }
-            var suffix = 2
-            let base = name
-            while names.contains(name) {
-                name = "\(base)_\(suffix)"
-                suffix += 1
+            let numbers = trust.ruleNumbers.map(String.init).joined(separator: ", ")
+            let rules = trust.ruleNumbers.count == 1 ? "rule \(numbers)" : "rules \(numbers)"
+            var statements: [String] = []
+            if trust.isWebIdentityRole {
+                statements.append(
+                    """
+                      statement {
+                        effect  = "Allow"
+                        actions = [\(hclString(webIdentityAction))]
+
+                        principals {
+                          type        = "Federated"
+                          identifiers = [\(hclString(providerARN(for: trust.role, mapping: mapping)))]
+                        }
+
+                        condition {
+                          test     = "StringEquals"
+                          variable = \(hclString("\(host):aud"))
+                          \(hclValues(mapping.audiences))
+                        }
+
+                        condition {
+                          test     = "StringLike"
+                          variable = \(hclString("\(host):sub"))
+                          \(hclValues(trust.subjects.map(iamText)))
+                        }
+                      }
+                    """)
             }
-            names.insert(name)
-            let numbers = trust.rules.map { String($0.number) }.joined(separator: ", ")
-            let rules = trust.rules.count == 1 ? "rule \(numbers)" : "rules \(numbers)"
+            for grant in trust.grants {
+                var block = """
+                      statement {
+                        effect  = "Allow"
+                        actions = [\(chainActions(grant).map(hclString).joined(separator: ", "))]
+
+                        principals {
+                          type        = "AWS"
+                          identifiers = [\(grant.principals.map { hclString($0.description) }.joined(separator: ", "))]
+                        }
+                    """
+                if let externalID = grant.externalID {
+                    block += """
+
+
+                            condition {
+                              test     = "StringEquals"
+                              variable = \(hclString(externalIDKey))
+                              \(hclValues([externalID]))
+                            }
+                        """
+                }
+                statements.append(block + "\n  }")
+            }
             return """
                 # Trust policy of \(trust.role), for \(rules) of the mapping
-                data "aws_iam_policy_document" "\(name)" {
-                  statement {
-                    effect  = "Allow"
-                    actions = ["sts:AssumeRoleWithWebIdentity"]
-
-                    principals {
-                      type        = "Federated"
-                      identifiers = [\(hclString(providerARN(for: trust.role, mapping: mapping)))]
-                    }
-
-                    condition {
-                      test     = "StringEquals"
-                      variable = \(hclString("\(host):aud"))
-                      \(hclValues(mapping.audiences))
-                    }
-
-                    condition {
-                      test     = "StringLike"
-                      variable = \(hclString("\(host):sub"))
-                      \(hclValues(trust.subjects.map(iamText)))
-                    }
-                  }
+                data "aws_iam_policy_document" "\(terraformName(trust.role))" {
+                \(statements.joined(separator: "\n\n"))
                 }
                 """
         }.joined(separator: "\n\n")
+    }
+
+    /// The Terraform label of a role's policy document, from the role's ARN alone:
+    /// `<name>_<account>_trust` for a role of the `aws` partition without a path whose name
+    /// starts with a letter or `_` and holds only letters, digits, `_` and `-` (the
+    /// characters Terraform allows). Any other role gets `role_<name with _ for the rest>_<account>_<hash>_trust`,
+    /// the hash (FNV-1a of the ARN, 8 hex digits) telling apart ARNs that read alike. IAM
+    /// role names are unique in an account, so labels are unique in any mapping.
+    public static func terraformName(_ role: RoleARN) -> String {
+        let name = role.name
+        let allowed = name.unicodeScalars.allSatisfy { isASCIILetterOrDigit($0) || $0 == "_" || $0 == "-" }
+        let startsWell = name.unicodeScalars.first.map { !("0"..."9").contains($0) && $0 != "-" } ?? false
+        if allowed && startsWell && role.partition == "aws" && role.resource == name {
+            return "\(name)_\(role.account)_trust"
+        }
+        let hash = String(fnv1a(role.description), radix: 16)
+        let padded = String(repeating: "0", count: 8 - hash.count) + hash
+        return "role_\(hclIdentifier(name))_\(role.account)_\(padded)_trust"
+    }
+
+    static func isASCIILetterOrDigit(_ scalar: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+    }
+
+    /// 32-bit FNV-1a of the UTF-8 bytes of `text`.
+    static func fnv1a(_ text: String) -> UInt32 {
+        var hash: UInt32 = 0x811C_9DC5
+        for byte in text.utf8 {
+            hash ^= UInt32(byte)
+            hash = hash &* 0x0100_0193
+        }
+        return hash
     }
 
     /// The `values` attribute of a `condition` block, as `terraform fmt` writes it: on one
@@ -382,15 +591,12 @@ public enum TrustPolicy {
         return result + "\""
     }
 
-    /// A Terraform block label from a role name: letters, digits and `_`, not starting with
-    /// a digit.
+    /// `text` with every character but ASCII letters, digits, `_` and `-` replaced by `_`.
     static func hclIdentifier(_ text: String) -> String {
-        var result = String(
-            text.map { character -> Character in
-                character.isASCII && (character.isLetter || character.isNumber) ? character : "_"
+        String(
+            text.unicodeScalars.map { scalar -> Character in
+                isASCIILetterOrDigit(scalar) || scalar == "-" ? Character(scalar) : "_"
             })
-        if let first = result.first, !first.isLetter && first != "_" { result = "role_" + result }
-        return result
     }
 
     /// What `trust-policy` prints: the policies and the notes for the roles printed.

@@ -1,5 +1,6 @@
 /// One finding about a mapping file, printed like a compiler message:
-/// `FILE:LINE: error: message`.
+/// `FILE:LINE: error: message`, or `FILE: error: message` for a finding about the file as a
+/// whole (one that cannot be read: `line` 0).
 public struct ConfigDiagnostic: Equatable, Sendable, CustomStringConvertible {
     public enum Severity: String, Sendable {
         case error
@@ -9,6 +10,7 @@ public struct ConfigDiagnostic: Equatable, Sendable, CustomStringConvertible {
     }
 
     public let file: String
+    /// The line, from 1; 0 for the file as a whole.
     public let line: Int
     public let severity: Severity
     public let message: String
@@ -20,7 +22,9 @@ public struct ConfigDiagnostic: Equatable, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    public var description: String { "\(file):\(line): \(severity.rawValue): \(message)" }
+    public var description: String {
+        line > 0 ? "\(file):\(line): \(severity.rawValue): \(message)" : "\(file): \(severity.rawValue): \(message)"
+    }
 }
 
 extension Array where Element == ConfigDiagnostic {

@@ -265,11 +265,12 @@ public struct Mapping: Equatable, Sendable {
     public var help: String?
     /// Accounts the credentials may belong to (12-digit ids); nil: any account.
     public var allowedAccountIDs: [String]?
-    public var rules: [Rule] = []
+    /// The rules, in file order.
+    public var rules: RuleList = []
 
     public init(issuer: String, rules: [Rule] = []) {
         self.issuer = issuer
-        self.rules = rules
+        self.rules = RuleList(rules)
     }
 }
 

@@ -1,8 +1,14 @@
+import Glibc
+
 /// A claim pattern from the mapping file: `*` matches any run of characters except `/`,
-/// `**` matches any run including `/`, and every other character (`.` and `?` too) is literal.
-/// A pattern always matches the whole claim value.
+/// `**` (a run of two or more `*`) matches any run including `/`, and every other character
+/// (`.`, `?`, `[` too) is literal. A pattern always matches the whole claim value.
+///
+/// A pattern is its source text; `matches(source:value:)` is the one matcher, used both on
+/// `Pattern` values and straight on the bytes of the mapping file's document (the hook
+/// matches without building patterns). `pieces` gives the structure to the analyses.
 public struct Pattern: Hashable, Sendable, CustomStringConvertible {
-    /// One piece of a compiled pattern.
+    /// One piece of a pattern.
     public enum Piece: Hashable, Sendable {
         case literal([UInt8])
         /// `*`: any run of bytes without `/`.
@@ -11,54 +17,56 @@ public struct Pattern: Hashable, Sendable, CustomStringConvertible {
         case anyWildcard
     }
 
-    /// The pattern as written in the mapping file.
+    /// The pattern as written in the mapping file. Every string is a valid pattern.
     public let source: String
-    /// The compiled pieces; adjacent wildcards are merged.
-    public let pieces: [Piece]
 
-    /// Compiles `source`. Every string is a valid pattern.
     public init(_ source: String) {
         self.source = source
-        var pieces: [Piece] = []
-        var literal: [UInt8] = []
-        let bytes = Array(source.utf8)
-        var index = 0
-        func flushLiteral() {
-            if !literal.isEmpty { pieces.append(.literal(literal)); literal = [] }
-        }
-        while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "*") {
-                flushLiteral()
-                let isDouble = index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "*")
-                index += isDouble ? 2 : 1
-                let piece: Piece = isDouble ? .anyWildcard : .segmentWildcard
-                // `*` next to `**` adds nothing: keep the broader one.
-                if let last = pieces.last, last == .anyWildcard || last == .segmentWildcard {
-                    if last == .segmentWildcard { pieces[pieces.count - 1] = piece }
-                    continue
-                }
-                pieces.append(piece)
-            } else {
-                literal.append(bytes[index])
-                index += 1
-            }
-        }
-        flushLiteral()
-        self.pieces = pieces
     }
 
     public var description: String { source }
 
+    /// The pieces, in order: literals, and wildcards where a run of one `*` is `*`, a run of
+    /// two or more `**`; a wildcard run never follows another (`*` next to `**` adds nothing).
+    public var pieces: [Piece] {
+        var pieces: [Piece] = []
+        var literal: [UInt8] = []
+        var run = 0
+        func flushRun() {
+            guard run > 0 else { return }
+            pieces.append(run == 1 ? .segmentWildcard : .anyWildcard)
+            run = 0
+        }
+        for byte in source.utf8 {
+            if byte == Pattern.star {
+                if !literal.isEmpty {
+                    pieces.append(.literal(literal))
+                    literal = []
+                }
+                run += 1
+            } else {
+                flushRun()
+                literal.append(byte)
+            }
+        }
+        flushRun()
+        if !literal.isEmpty { pieces.append(.literal(literal)) }
+        return pieces
+    }
+
     /// True when the pattern has no wildcard.
-    public var isLiteral: Bool { pieces.allSatisfy { if case .literal = $0 { true } else { false } } }
+    public var isLiteral: Bool { !source.utf8.contains(Pattern.star) }
 
     /// True when the pattern matches every value (`**`).
-    public var matchesEverything: Bool { pieces == [.anyWildcard] }
+    public var matchesEverything: Bool { source.utf8.count >= 2 && source.utf8.allSatisfy { $0 == Pattern.star } }
+
+    /// The bytes before the first wildcard: every value the pattern matches starts with them.
+    public var literalPrefix: Substring.UTF8View {
+        let utf8 = source.utf8
+        return source[..<(utf8.firstIndex(of: Pattern.star) ?? utf8.endIndex)].utf8
+    }
 
     /// Whether `value` matches the whole pattern.
-    ///
-    /// Runs in O(pattern pieces × value length) at worst, with no recursion, so hostile
-    /// patterns or claims cannot make it slow.
     public func matches(_ value: String) -> Bool {
         var value = value
         return value.withUTF8 { matches(bytes: $0) }
@@ -70,20 +78,25 @@ public struct Pattern: Hashable, Sendable, CustomStringConvertible {
         return source.withUTF8 { Pattern.matches(source: $0, value: bytes) }
     }
 
+    static let star = UInt8(ascii: "*")
+
+    /// Whether `count` bytes at `left` and `right` are equal (no bytes are always equal).
+    @inline(__always) static func equal(_ left: UnsafePointer<UInt8>?, _ right: UnsafePointer<UInt8>?, _ count: Int)
+        -> Bool
+    {
+        guard count > 0, let left, let right else { return true }
+        return memcmp(left, right, count) == 0
+    }
+
     /// Whether `value` matches the pattern whose source text (as written in the mapping file)
-    /// is `source`, both UTF-8. Works on the source directly, so the compiled mapping can
-    /// match patterns without building a `Pattern`; allocates nothing for values up to a few
-    /// kilobytes.
-    ///
-    /// A run of one `*` is a segment wildcard, a run of two or more is `**` (a `*` next to
-    /// `**` adds nothing). Runs in O(pattern length × value length) at worst, with no
-    /// recursion, so hostile patterns or claims cannot make it slow.
+    /// is `source`, both UTF-8: the matcher. Allocates nothing for values up to a few
+    /// kilobytes, and runs in O(pattern length × value length) at worst, with no recursion,
+    /// so hostile patterns or claims cannot make it slow.
     public static func matches(source: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
-        let star = UInt8(ascii: "*")
         guard let firstStar = source.firstIndex(of: star) else {
-            return source.count == value.count && source.elementsEqual(value)
+            return source.count == value.count && equal(source.baseAddress, value.baseAddress, source.count)
         }
-        guard firstStar <= value.count, source[..<firstStar].elementsEqual(value[..<firstStar]) else { return false }
+        guard firstStar <= value.count, equal(source.baseAddress, value.baseAddress, firstStar) else { return false }
         let count = value.count
         return withUnsafeTemporaryAllocation(of: Bool.self, capacity: count + 1) { reachable in
             // reachable[i]: the pattern so far can consume exactly value[0..<i].
@@ -103,12 +116,14 @@ public struct Pattern: Hashable, Sendable, CustomStringConvertible {
                     }
                 } else {
                     while end < source.count && source[end] != star { end += 1 }
-                    let literal = source[index..<end]
+                    let literal = source.baseAddress.map { $0 + index }
+                    let length = end - index
                     var any = false
                     // Backwards, so that reachable[start] is read before it is overwritten.
                     for stop in stride(from: count, through: 0, by: -1) {
-                        let start = stop - literal.count
-                        let matched = start >= 0 && reachable[start] && literal.elementsEqual(value[start..<stop])
+                        let start = stop - length
+                        let matched =
+                            start >= 0 && reachable[start] && equal(literal, value.baseAddress.map { $0 + start }, length)
                         reachable[stop] = matched
                         any = any || matched
                     }

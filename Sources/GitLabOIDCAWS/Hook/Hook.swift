@@ -10,15 +10,14 @@ public enum Hook {
     /// `help`) when it is thrown; the caller only turns it into an exit status.
     public static func run(_ context: HookContext) throws(HookFailure) -> HookOutcome {
         guard JobToken.isPresent(in: context.environment) else { return .skippedNoToken }
-        let loaded: HookMapping
+        let mapping: Mapping
         do throws(ConfigError) {
-            loaded = try context.loadMapping(context.configPath, context.log)
+            mapping = try context.loadMapping(context.configPath)
         } catch {
             return try fail(.configuration(error), help: nil, context: context)
         }
-        let mapping = loaded.mapping
         do {
-            return try decide(loaded, context: context)
+            return try decide(mapping, context: context)
         } catch {
             guard mapping.mode == .shadow else { return try fail(error, help: mapping.help, context: context) }
             let line =
@@ -37,8 +36,7 @@ public enum Hook {
 
     /// Everything after loading the mapping: the token, the rules, the plan, and then the
     /// plan applied (or, in shadow mode, described).
-    private static func decide(_ loaded: HookMapping, context: HookContext) throws(HookFailure) -> HookOutcome {
-        let mapping = loaded.mapping
+    private static func decide(_ mapping: Mapping, context: HookContext) throws(HookFailure) -> HookOutcome {
         guard let envFile = context.envFileOverride ?? context.environment.value("GITLAB_ENV") else {
             throw .output(.noEnvFile)
         }
@@ -57,14 +55,8 @@ public enum Hook {
         } catch {
             throw .token(error)
         }
-        let selection: RuleSelection
-        do throws(ConfigError) {
-            selection = try loaded.select(
-                claims: claims, continuingPast: { JobPlanner.needsEveryMatch(after: $0, mapping: mapping) },
-                log: context.log)
-        } catch {
-            throw .configuration(error)
-        }
+        let selection = RuleMatcher.select(
+            in: mapping.rules, claims: claims, continuingPast: { JobPlanner.needsEveryMatch(after: $0, mapping: mapping) })
         let absoluteEnvFile = FileSystem.absolute(envFile, workingDirectory: context.workingDirectory)
         let job = JobSnapshot(
             tokenVariable: variable, token: token, envFile: absoluteEnvFile,

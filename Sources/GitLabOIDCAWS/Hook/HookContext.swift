@@ -78,10 +78,9 @@ public struct HookContext {
     public var executablePath: String?
     /// Relative paths (`--config`, `--env-file`) are taken from here.
     public var workingDirectory: String
-    /// Reads the mapping file at a path, saying in the log when it cannot use a compiled
-    /// form; tests give mappings built in code instead.
-    public var loadMapping: (_ path: String, _ log: (String) -> Void) throws(ConfigError) -> HookMapping = {
-        (path, log) throws(ConfigError) in try HookMapping.load(path: path, log: log)
+    /// Reads the mapping file at a path; tests give mappings built in code instead.
+    public var loadMapping: (_ path: String) throws(ConfigError) -> Mapping = { (path) throws(ConfigError) in
+        try MappingLoader.load(path: path, rules: .document).mapping
     }
 
     public init(

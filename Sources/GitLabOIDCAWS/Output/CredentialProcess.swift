@@ -77,7 +77,7 @@ public enum CredentialProcess {
     public static func run(_ context: CredentialProcessContext) throws(HookFailure) -> String {
         let mapping: Mapping
         do throws(ConfigError) {
-            mapping = try MappingLoader.load(path: context.configPath).mapping
+            mapping = try MappingLoader.load(path: context.configPath, rules: .document).mapping
         } catch {
             throw .configuration(error)
         }

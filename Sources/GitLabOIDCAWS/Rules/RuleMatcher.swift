@@ -54,17 +54,26 @@ public enum RuleMatcher {
     }
 
     /// The first rule, in file order, whose conditions all hold.
-    public static func firstMatch(in rules: [Rule], claims: Claims) -> Rule? {
+    public static func firstMatch(in rules: some Collection<Rule>, claims: Claims) -> Rule? {
         rules.first { evaluate($0, claims: claims) == .matched }
     }
 
     /// Every rule whose conditions all hold, in file order.
-    public static func allMatches(in rules: [Rule], claims: Claims) -> [Rule] {
+    public static func allMatches(in rules: some Collection<Rule>, claims: Claims) -> [Rule] {
         rules.filter { evaluate($0, claims: claims) == .matched }
     }
 
     /// One pass over `rules`: the first match and, when `continuingPast(first)` is true,
-    /// every later match. No match: the closest rule (`closestMiss`).
+    /// every later match. No match: the closest rule (`closestMiss`). Rules of a loaded
+    /// mapping file are matched in its document, without building the rules that fail.
+    public static func select(in rules: RuleList, claims: Claims, continuingPast: (Rule) -> Bool) -> RuleSelection {
+        if case let .document(document) = rules.storage {
+            return document.select(claims: claims, continuingPast: continuingPast)
+        }
+        return select(in: Array(rules), claims: claims, continuingPast: continuingPast)
+    }
+
+    /// `select` over rule values.
     public static func select(in rules: [Rule], claims: Claims, continuingPast: (Rule) -> Bool) -> RuleSelection {
         var index = rules.startIndex
         while index < rules.endIndex {
@@ -85,7 +94,7 @@ public enum RuleMatcher {
     /// The rule that assumes a role and comes closest to matching: the most conditions
     /// holding, ties going to the earlier rule. Skip rules are left out (they give nothing),
     /// and so are matching rules. Nil when no rule assumes a role.
-    public static func closestMiss(in rules: [Rule], claims: Claims) -> RuleMiss? {
+    public static func closestMiss(in rules: some Collection<Rule>, claims: Claims) -> RuleMiss? {
         var best: RuleMiss?
         for rule in rules where rule.assumption != nil {
             var satisfied = 0

@@ -91,6 +91,10 @@ public final class CurlTransport: HTTPTransport {
             }
             set(goa_curl_setopt_write_function(handle, curlWriteCallback))
             set(goa_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, sinkPointer.toOpaque()))
+            if settings.collectsHeaders {
+                set(goa_curl_setopt_header_function(handle, curlHeaderCallback))
+                set(goa_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, sinkPointer.toOpaque()))
+            }
             guard setup == CURLE_OK else { return setup }
             return goa_curl_easy_perform(handle)
         }
@@ -107,7 +111,18 @@ public final class CurlTransport: HTTPTransport {
         }
         var status = 0
         _ = goa_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPResponse(status: status, body: sink.bytes)
+        return HTTPResponse(status: status, body: sink.bytes, headers: HTTPResponse.headerFields(lines: sink.headerLines))
+    }
+
+    /// Where libcurl looks for trusted CAs when it is given none (`CURLINFO_CAINFO` and
+    /// `CURLINFO_CAPATH`, libcurl 7.84 and newer): the system store of the host binary. Nil
+    /// for each that libcurl does not report or when libcurl cannot be loaded.
+    public func defaultCALocations() -> (file: String?, folder: String?) {
+        guard let handle = try? handle() else { return (nil, nil) }
+        goa_curl_easy_reset(handle)
+        let file = goa_curl_getinfo_string(handle, CURLINFO_CAINFO).map { String(cString: $0) }
+        let folder = goa_curl_getinfo_string(handle, CURLINFO_CAPATH).map { String(cString: $0) }
+        return (file, folder)
     }
 
     private func failure(_ kind: TransportError.Kind, _ request: HTTPRequest, detail: String) -> TransportError {
@@ -157,6 +172,8 @@ public final class CurlTransport: HTTPTransport {
             CURLE_HTTP2_STREAM:
             return .broken
         case CURLE_FILESIZE_EXCEEDED: return .tooLarge(limit: settings.maximumResponseBytes)
+        case CURLE_SSL_CACERT_BADFILE where settings.caFile != nil:
+            return .caFile(path: settings.caFile ?? "")
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM,
             CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
             return .tls
@@ -165,13 +182,34 @@ public final class CurlTransport: HTTPTransport {
     }
 }
 
-/// Collects the response body, refusing to grow past `limit`.
+/// Collects the response body, refusing to grow past `limit`, and the header lines (at most
+/// `headerLimit` bytes of them; later ones are dropped).
 private final class ResponseSink {
+    static let headerLimit = 32 << 10
+
     let limit: Int
     var bytes: [UInt8] = []
     var overflowed = false
+    var headerLines: [String] = []
+    var headerBytes = 0
 
     init(limit: Int) { self.limit = limit }
+}
+
+private func curlHeaderCallback(
+    data: UnsafeMutablePointer<CChar>?, size: Int, count: Int, context: UnsafeMutableRawPointer?
+) -> Int {
+    guard let data, let context else { return 0 }
+    let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    guard sink.headerBytes + length <= ResponseSink.headerLimit else { return length }
+    sink.headerBytes += length
+    data.withMemoryRebound(to: UInt8.self, capacity: length) {
+        var line = UnsafeBufferPointer(start: $0, count: length)[...]
+        while let last = line.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { line.removeLast() }
+        if !line.isEmpty { sink.headerLines.append(String(decoding: line, as: UTF8.self)) }
+    }
+    return length
 }
 
 private func curlWriteCallback(

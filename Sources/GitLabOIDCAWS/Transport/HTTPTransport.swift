@@ -22,10 +22,37 @@ public struct HTTPRequest: Sendable {
 public struct HTTPResponse: Sendable {
     public let status: Int
     public let body: [UInt8]
+    /// The final answer's header fields by lower-case name (a repeated field: its last value),
+    /// values trimmed; a proxy's answer to `CONNECT` is not among them. Empty unless the
+    /// request's settings asked for them (`TransportSettings.collectsHeaders`).
+    public let headers: [String: String]
 
-    public init(status: Int, body: [UInt8]) {
+    public init(status: Int, body: [UInt8], headers: [String: String] = [:]) {
         self.status = status
         self.body = body
+        self.headers = headers
+    }
+
+    /// The value of header field `name` (any case); nil when the answer has none.
+    public func header(_ name: String) -> String? {
+        headers[name.lowercased()]
+    }
+
+    /// The header fields of raw header lines as libcurl passes them (`Name: value` without the
+    /// line break, the status line of each answer first): only the last answer's fields
+    /// count, so that a proxy's `CONNECT` answer or an interim `100 Continue` is left out.
+    public static func headerFields(lines: [String]) -> [String: String] {
+        var fields: [String: String] = [:]
+        for line in lines {
+            if line.hasPrefix("HTTP/") {
+                fields = [:]
+                continue
+            }
+            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else { continue }
+            let name = line[..<colon].lowercased()
+            fields[name] = String(line[line.index(after: colon)...]).trimmingSpaces
+        }
+        return fields
     }
 }
 
@@ -40,15 +67,19 @@ public struct TransportSettings: Sendable {
     public var baseCAFile: String?
     /// Answers longer than this are refused.
     public var maximumResponseBytes: Int
+    /// Whether responses carry their header fields (`HTTPResponse.headers`); off for the
+    /// hook, whose calls need none, on for `doctor`.
+    public var collectsHeaders: Bool
 
     public init(
         connectTimeout: Double = 5, caFile: String? = nil, baseCAFile: String? = TrustStore.current,
-        maximumResponseBytes: Int = 1 << 20
+        maximumResponseBytes: Int = 1 << 20, collectsHeaders: Bool = false
     ) {
         self.connectTimeout = connectTimeout
         self.caFile = caFile
         self.baseCAFile = baseCAFile
         self.maximumResponseBytes = maximumResponseBytes
+        self.collectsHeaders = collectsHeaders
     }
 }
 

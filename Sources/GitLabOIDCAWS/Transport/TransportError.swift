@@ -13,6 +13,9 @@ public struct TransportError: Error, Equatable, Sendable, CustomStringConvertibl
         case tooLarge(limit: Int)
         /// TLS verification failed (certificate, host name, CA).
         case tls
+        /// The mapping's `ca_file` cannot be used: missing, unreadable, or without a PEM
+        /// certificate.
+        case caFile(path: String)
         /// The proxy refused to open a tunnel, answering this HTTP status to `CONNECT`.
         case proxyRefused(status: Int)
         /// The proxy's host name could not be resolved.
@@ -43,7 +46,7 @@ public struct TransportError: Error, Equatable, Sendable, CustomStringConvertibl
         switch kind {
         case .connect, .connectTimeout, .timeout, .broken, .proxyUnresolved, .other: return true
         case let .proxyRefused(status): return status >= 500
-        case .tooLarge, .tls, .libcurlMissing: return false
+        case .tooLarge, .tls, .caFile, .libcurlMissing: return false
         }
     }
 
@@ -62,6 +65,8 @@ public struct TransportError: Error, Equatable, Sendable, CustomStringConvertibl
             text = "the answer from \(server) is larger than \(limit / 1024) KiB; refused"
         case .tls:
             text = "TLS verification failed for \(server): \(detail); if the server uses a private CA, give its PEM bundle as `ca_file`"
+        case let .caFile(path):
+            text = "cannot use the mapping's ca_file \(path) for \(server) (missing, unreadable, or no PEM certificate in it): \(detail); fix `ca_file` in the mapping (`gitlab-oidc-aws check` reports it)"
         case let .connectTimeout(seconds):
             text = "could not connect to \(server) within \(LogText.seconds(seconds)) s (connect_timeout, or less near the deadline): \(detail)"
         case let .timeout(seconds):

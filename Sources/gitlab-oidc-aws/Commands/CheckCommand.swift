@@ -7,9 +7,12 @@ struct CheckCommand: ParsableCommand {
         abstract: "Validate the mapping file; print errors and warnings with line numbers.",
         discussion: """
             Prints one finding per line on stderr, as FILE:LINE: error|warning: message, like a \
-            compiler, then a one-line summary on stdout. Beyond what `hook` validates, it warns about rules that can never \
-            match because an earlier rule matches first, rules that pick projects only by path, \
-            rules that match every project of the instance, and rule names used twice.
+            compiler, then a one-line summary on stdout. Beyond what `hook` validates, it warns \
+            about conditions that can never hold (values GitLab never sends, conditions that \
+            contradict each other, patterns written as regular expressions), rules that can \
+            never match because an earlier rule matches first, rules that pick projects only by \
+            path, rules that match every project of the instance, rule names used twice, an \
+            unusable ca_file and a leftover .compiled file.
 
             Exit status: 0 valid (warnings allowed), 1 valid but with warnings under --strict, \
             2 invalid, 64 bad usage.
@@ -25,7 +28,7 @@ struct CheckCommand: ParsableCommand {
         try runReportingErrors(
             { () throws(ConfigError) -> Int32 in
                 let loaded = try MappingLoader.load(path: options.config)
-                let findings = MappingCheck.findings(loaded)
+                let findings = (MappingCheck.findings(loaded) + MappingFiles.findings(loaded)).sortedByLine()
                 for finding in findings { Console.report(finding.description) }
                 var summary =
                     "\(options.config): valid, \(count(loaded.mapping.rules.count, "rule"))\(warnings(findings.count))"

@@ -62,13 +62,37 @@ struct ExplainCommand: ParsableCommand {
                 } catch {
                     throw .configuration(error)
                 }
+                warnAboutUnknownClaims(mapping: mapping)
                 let report = Explanation(mapping: mapping, claims: try claims(mapping: mapping))
                 switch format {
                 case .text: Console.print(report.text)
                 case .json: Console.print(report.json.prettyText)
                 }
                 return report.winner == nil ? ExitStatus.noRuleMatches : 0
-            }, report: Console.error)
+            },
+            report: { failure in
+                Console.error(failure)
+                if case .token(.expired) = failure, !noVerify {
+                    Console.log(
+                        "hint: to see which rule the token would have matched, run explain again with --no-verify (it only decodes the token)"
+                    )
+                }
+            })
+    }
+
+    /// One line on stderr for each `--claim` name that GitLab does not send and no rule
+    /// tests, with the claim it probably meant: rules only match claims they name.
+    private func warnAboutUnknownClaims(mapping: Mapping) {
+        let tested = Set(mapping.rules.flatMap { $0.conditions.map(\.claim) })
+        for item in claim {
+            let name = String(item[..<(item.firstIndex(of: "=") ?? item.endIndex)])
+            guard !ClaimNames.known.contains(name), !tested.contains(name) else { continue }
+            var line = "warning: --claim \(name): GitLab sends no claim of that name and no rule tests it"
+            if let suggestion = Suggestion.closest(to: name, among: ClaimNames.known) {
+                line += "; did you mean \(suggestion)?"
+            }
+            Console.log(line)
+        }
     }
 
     /// The claims to explain: from `--token-file` (verified unless `--no-verify`) or `--claim`.

@@ -93,7 +93,7 @@ import Testing
         let loaded = try MappingFixtures.load(
             MappingFixtures.rule(#"project_id = 1"#, name: "deploy") + MappingFixtures.rule(#"project_id = 2"#, role: "b", name: "deploy"))
         let duplicate = try #require(MappingCheck.findings(loaded).first { $0.message.contains("also the name") })
-        #expect(duplicate.line == loaded.keyLines.line(of: "rule[2].name"))
+        #expect(duplicate.line == loaded.line(ofKey: "name", inRule: 2))
         #expect(duplicate.message.contains("rule 1 (line \(loaded.mapping.rules[0].line))"))
     }
 

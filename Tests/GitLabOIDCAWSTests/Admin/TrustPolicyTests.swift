@@ -248,16 +248,41 @@ import Testing
         #expect(try !TrustPolicy.render(mapping: mapping, role: nil, format: .json).notes.isEmpty)
     }
 
-    @Test func terraformEscapesTemplatesAndNamesEachRoleOnce() throws {
+    @Test func terraformEscapesTemplatesAndNamesEachRoleAfterItsARN() throws {
         let mapping = try MappingFixtures.load(
             MappingFixtures.rule(#"project_path = "g/p", ref = "a$b""#, role: "deploy")
                 + "[[rule]]\nrole = \"arn:aws:iam::444455556666:role/deploy\"\nmatch = { project_path = \"g/q\" }\n"
                 + MappingFixtures.rule(#"project_path = "g/r""#, role: "9lives")).mapping
         let text = TrustPolicy.terraform(TrustPolicy.roles(in: mapping).map { TrustPolicy.trust(for: $0, mapping: mapping) }, mapping: mapping)
         #expect(text.contains(#"values   = ["project_path:g/p:ref_type:*:ref:a$${$}b"]"#))
-        #expect(text.contains(#"data "aws_iam_policy_document" "deploy_trust" {"#))
+        #expect(text.contains(#"data "aws_iam_policy_document" "deploy_111122223333_trust" {"#))
         #expect(text.contains(#"data "aws_iam_policy_document" "deploy_444455556666_trust" {"#))
-        #expect(text.contains(#"data "aws_iam_policy_document" "role_9lives_trust" {"#))
+        #expect(text.contains(#"data "aws_iam_policy_document" "role_9lives_111122223333_"#))
         #expect(TrustPolicy.hclString(#"%{x} ${y} "q" \"#) == #""%%{x} $${y} \"q\" \\""#)
+    }
+
+    @Test func terraformNamesDependOnTheARNAloneAndNeverCollide() throws {
+        let names = [
+            "arn:aws:iam::111122223333:role/app-dev", "arn:aws:iam::111122223333:role/app_dev",
+            "arn:aws:iam::111122223333:role/app.dev", "arn:aws:iam::111122223333:role/app@dev",
+            "arn:aws:iam::111122223333:role/ci/app-dev", "arn:aws-cn:iam::111122223333:role/app-dev",
+            "arn:aws:iam::111122223333:role/9lives", "arn:aws:iam::111122223333:role/role_9lives",
+            "arn:aws:iam::111122223333:role/_x", "arn:aws:iam::222233334444:role/app-dev",
+        ].map { TrustPolicy.terraformName(RoleARN($0)!) }
+        #expect(Set(names).count == names.count, "\(names)")
+        #expect(names[0] == "app-dev_111122223333_trust" && names[1] == "app_dev_111122223333_trust")
+        #expect(names[8] == "_x_111122223333_trust")
+        // Terraform identifiers: letters, digits, _ and -, not starting with a digit.
+        for name in names {
+            #expect(name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") })
+            #expect(!("0"..."9").contains(name.unicodeScalars.first!))
+        }
+        // Reordering the rules changes no name.
+        let forward = try MappingFixtures.load(MappingFixtures.rule("project_id = 1", role: "a") + MappingFixtures.rule("project_id = 2", role: "a.b")).mapping
+        let backward = try MappingFixtures.load(MappingFixtures.rule("project_id = 2", role: "a.b") + MappingFixtures.rule("project_id = 1", role: "a")).mapping
+        func labels(_ mapping: Mapping) -> Set<String> {
+            Set(TrustPolicy.roles(in: mapping).map(TrustPolicy.terraformName))
+        }
+        #expect(labels(forward) == labels(backward))
     }
 }

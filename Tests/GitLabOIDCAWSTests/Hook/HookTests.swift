@@ -65,7 +65,7 @@ extension Result where Success == HookOutcome, Failure == HookFailure {
         harness.configPath = "/nonexistent/oidc-aws.toml"
         var loads = 0
         var context = harness.context
-        context.loadMapping = { (_, _) throws(ConfigError) in
+        context.loadMapping = { (_) throws(ConfigError) in
             loads += 1
             throw ConfigError(diagnostics: [])
         }
